@@ -1,0 +1,152 @@
+"""Tables of the cockpit database and the region closure table built from parent links."""
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Column, Date, DateTime, Float, Index, Integer, MetaData,
+    PrimaryKeyConstraint, String, Table, Text, delete, insert, select,
+)
+
+metadata = MetaData()
+
+region = Table(
+    "region", metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", String(10), nullable=False),  # city / county / township / village
+    Column("parent_code", String(12)),
+    Column("urban_rural", String(5)),  # urban / rural, villages only
+    Column("minor_population", Integer),
+    CheckConstraint("level IN ('city','county','township','village')", name="region_level"),
+)
+Index("ix_region_parent", region.c.parent_code)
+Index("ix_region_level", region.c.level)
+
+# Every (ancestor, descendant) pair, self included at depth 0: scope follows parent links,
+# never code prefixes, because development zones break prefixes.
+region_closure = Table(
+    "region_closure", metadata,
+    Column("ancestor", String(12), nullable=False),
+    Column("descendant", String(12), nullable=False),
+    Column("depth", Integer, nullable=False),
+    PrimaryKeyConstraint("ancestor", "descendant"),
+)
+Index("ix_closure_descendant", region_closure.c.descendant, region_closure.c.ancestor)
+
+child = Table(
+    "child", metadata,
+    Column("id_hash", String(64), primary_key=True),  # HMAC-SHA256 of 身份证号, never the number
+    Column("category", String(20), nullable=False),
+    Column("village_code", String(12), nullable=False),
+    Column("enrolled_on", Date, nullable=False),
+    Column("exited_on", Date),
+    Column("risk_level", String(6)),
+    Column("risk_assessed_on", Date),
+    Column("need_assessed_on", Date),
+    # enrolled_on + 30 days, stored so the timeliness SQL needs no dialect-specific date maths
+    Column("assessment_due_on", Date, nullable=False),
+)
+Index("ix_child_village", child.c.village_code)
+
+worker_post = Table(
+    "worker_post", metadata,
+    Column("person_hash", String(64), nullable=False),
+    Column("post", String(10), nullable=False),  # director / supervisor
+    Column("region_code", String(12), nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("ended_on", Date),
+    Column("certified", Boolean, nullable=False, default=False),
+    PrimaryKeyConstraint("person_hash", "post", "region_code", "started_on"),
+)
+Index("ix_post_region", worker_post.c.region_code)
+
+station = Table(
+    "station", metadata,
+    Column("kind", String(12), nullable=False),  # centre / workstation / home
+    Column("region_code", String(12), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("built_on", Date, nullable=False),
+    Column("closed_on", Date),
+    Column("provincial_model", Boolean, nullable=False, default=False),
+    PrimaryKeyConstraint("kind", "region_code", "name"),
+)
+Index("ix_station_region", station.c.region_code)
+
+visit = Table(
+    "visit", metadata,
+    Column("visited_on", Date, nullable=False),
+    Column("child_hash", String(64), nullable=False),
+    Column("worker_hash", String(64), nullable=False),
+    Column("mode", String(6), nullable=False, default="home"),
+    PrimaryKeyConstraint("visited_on", "child_hash", "worker_hash"),
+)
+Index("ix_visit_child_date", visit.c.child_hash, visit.c.visited_on)
+
+training = Table(
+    "training", metadata,
+    Column("trained_on", Date, nullable=False),
+    Column("course", Text, nullable=False),
+    Column("person_hash", String(64), nullable=False),
+    Column("host_level", String(10)),
+    Column("hours", Float),
+    PrimaryKeyConstraint("trained_on", "course", "person_hash"),
+)
+Index("ix_training_person_date", training.c.person_hash, training.c.trained_on)
+
+budget = Table(
+    "budget", metadata,
+    Column("county_code", String(12), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("fund_type", String(20), nullable=False),
+    Column("amount", Float, nullable=False),
+    PrimaryKeyConstraint("county_code", "year", "fund_type"),
+)
+
+spending = Table(
+    "spending", metadata,
+    Column("county_code", String(12), nullable=False),
+    Column("month_start", Date, nullable=False),  # first day of the month spent
+    Column("fund_type", String(20), nullable=False),
+    Column("amount", Float, nullable=False),
+    PrimaryKeyConstraint("county_code", "month_start", "fund_type"),
+)
+
+# One row per table per successful import: data freshness on screen and cache invalidation.
+import_log = Table(
+    "import_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("imported_at", DateTime, nullable=False),
+    Column("table_name", String(20), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("source", Text),
+    Column("imported_by", Text),
+)
+
+# Key/value facts about the database: is_demo, id_key_fingerprint, data_version.
+meta = Table(
+    "meta", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text),
+)
+
+DATA_TABLES = (region, child, worker_post, station, visit, training, budget, spending)
+
+
+def create_schema(engine) -> None:
+    """Create every table that does not exist yet."""
+    metadata.create_all(engine)
+
+
+def rebuild_closure(conn) -> int:
+    """Rebuild region_closure from parent links; returns the number of pairs written."""
+    rows = conn.execute(select(region.c.code, region.c.parent_code)).all()
+    parent = {code: p for code, p in rows}
+    pairs = []
+    for code in parent:
+        node, depth, seen = code, 0, set()
+        while node is not None and node in parent and node not in seen:
+            seen.add(node)
+            pairs.append({"ancestor": node, "descendant": code, "depth": depth})
+            node, depth = parent[node], depth + 1
+    conn.execute(delete(region_closure))
+    for start in range(0, len(pairs), 20000):
+        conn.execute(insert(region_closure), pairs[start:start + 20000])
+    return len(pairs)

@@ -1,0 +1,1 @@
+"""Indicator engine: registry, SQL families, scope, ratios; no streamlit here."""

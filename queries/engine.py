@@ -1,0 +1,144 @@
+"""Runs the indicator families for (level, region, month) inside a scope and computes every ratio once."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date, bindparam, text
+
+from data.vocab import LEVEL_ORDER
+from queries.periods import Month
+from queries.registry import Indicator, load_registry
+
+SQL_DIR = Path(__file__).with_name("sql")
+FAMILIES = ("children", "visits", "network", "workforce", "funds")
+RISK_KEYS = ("red", "orange", "yellow", "green", "unassessed")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The region codes a caller may see (each with everything under it); None means every region."""
+
+    roots: tuple[str, ...] | None = None
+
+    @classmethod
+    def everything(cls) -> "Scope":
+        return cls(None)
+
+
+@dataclass(frozen=True)
+class VisitRule:
+    """Visits required per month by risk level; the contract's default is 1 for every child."""
+
+    per_level: dict = field(default_factory=lambda: {k: 1 for k in RISK_KEYS})
+
+    def params(self) -> dict:
+        return {f"need_{k}": int(self.per_level.get(k, 1)) for k in RISK_KEYS}
+
+
+DEFAULT_VISIT_RULE = VisitRule()
+
+
+class ScopeError(PermissionError):
+    """A region outside the caller's scope was asked for."""
+
+
+@lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    """The text of queries/sql/NAME.sql without its comment lines (they name parameters too)."""
+    lines = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+
+
+def _statement(body: str, params: dict):
+    # Dates are bound with the Date type so SQLite gets ISO text and PostgreSQL a real date.
+    statement = text(body)
+    used = statement._bindparams  # only names that occur in this text may be typed
+    binds = [bindparam(k, expanding=True) for k in ("roots", "scope") if k in used]
+    binds += [bindparam(k, type_=Date) for k, v in params.items() if isinstance(v, date) and k in used]
+    return statement.bindparams(*binds)
+
+
+def run_sql(conn, body: str, params: dict) -> pd.DataFrame:
+    """Execute one SQL text with bound parameters into a frame."""
+    result = conn.execute(_statement(body, params), params)
+    return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+
+
+def scoped(conn, name: str, params: dict) -> pd.DataFrame:
+    """Run a family SQL file with the scoped target regions bound as the CTE `target`."""
+    return run_sql(conn, "WITH target AS (\n" + sql("targets") + "\n)\n" + sql(name), params)
+
+
+def top_regions(conn) -> list[str]:
+    """Regions with no parent in the table: what 'everything' means."""
+    frame = run_sql(conn, sql("top_regions"), {})
+    return frame["code"].tolist()
+
+
+def scope_params(conn, scope: Scope, region: str | None) -> dict:
+    """Bind values for the target CTE: roots to search under and the caller's scope."""
+    allowed = list(scope.roots) if scope.roots is not None else top_regions(conn)
+    roots = [region] if region else allowed
+    return {"roots": roots or [""], "scope": allowed or [""]}
+
+
+def divide(numerator, denominator):
+    """The one division: null where the denominator is 0 or missing."""
+    num = pd.to_numeric(numerator, errors="coerce").astype(float)
+    den = pd.to_numeric(denominator, errors="coerce").astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    return out.where(den.notna() & (den != 0))
+
+
+def measures(conn, month: Month, level: str, region: str | None, scope: Scope,
+             visit_rule: VisitRule = DEFAULT_VISIT_RULE) -> pd.DataFrame:
+    """Every measure (counts and sums) per target region, indexed by region code."""
+    if level not in LEVEL_ORDER:
+        raise ValueError(f"unknown level {level!r}")
+    params = {
+        "level": level,
+        "month_start": month.start,
+        "month_end": month.end,
+        "year_start": month.year_start,
+        "year": month.year,
+        "due_cutoff": month.assessment_cutoff,
+        **visit_rule.params(),
+        **scope_params(conn, scope, region),
+    }
+    frame = scoped(conn, "target_regions", params).set_index("region_code")
+    for family in FAMILIES:
+        part = scoped(conn, family, params).set_index("region_code")
+        frame = frame.join(part, how="left")
+    sums = [c for c in frame.columns if c != "region_name"]
+    frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
+    frame["month_number"] = month.month
+    frame["months_in_year"] = 12
+    return frame.sort_index()
+
+
+def indicators(conn, month: Month | str, level: str, region: str | None = None, *,
+               scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
+               with_measures: bool = False) -> pd.DataFrame:
+    """One row per region of `level` under `region` inside `scope`: region_name and every indicator key."""
+    month = Month.parse(month) if isinstance(month, str) else month
+    m = measures(conn, month, level, region, scope, visit_rule)
+    out = pd.DataFrame({"region_name": m["region_name"]}, index=m.index)
+    for ind in load_registry():
+        out[ind.key] = _value(ind, m, level)
+    if with_measures:
+        extra = [c for c in m.columns if c not in out.columns]
+        out = out.join(m[extra])
+    return out
+
+
+def _value(ind: Indicator, m: pd.DataFrame, level: str) -> pd.Series:
+    if not ind.applies_at(level):
+        return pd.Series(np.nan, index=m.index, dtype=float)
+    if ind.is_ratio:
+        return divide(m[ind.numerator], m[ind.denominator])
+    return m[ind.measure].astype(float)

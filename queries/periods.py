@@ -1,0 +1,59 @@
+"""Months as the indicators see them: parsing, month end E, year start Y, and the 30-day cutoff."""
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_MONTH = re.compile(r"^\s*(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        """Read YYYY-MM (also YYYY/MM, YYYY年M月); ValueError otherwise."""
+        m = _MONTH.match(str(text))
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise ValueError(f"月份格式应为 YYYY-MM：{text}")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> "Month":
+        return cls(day.year, day.month)
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def end(self) -> date:
+        """E: the month's last day."""
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    @property
+    def year_start(self) -> date:
+        """Y: 1 January of the month's year."""
+        return date(self.year, 1, 1)
+
+    @property
+    def assessment_cutoff(self) -> date:
+        """E − 30 days: children enrolled after it are not yet due for assessment."""
+        return self.end - timedelta(days=30)
+
+    def shift(self, months: int) -> "Month":
+        index = self.year * 12 + self.month - 1 + months
+        return Month(index // 12, index % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def latest_complete_month(today: date | None = None) -> Month:
+    """The month before today's: the default view, since the current month is still being logged."""
+    return Month.of(today or date.today()).shift(-1)
