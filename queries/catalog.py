@@ -1,0 +1,54 @@
+"""Lookups around the indicators: regions in scope, months with data, freshness, demo flag."""
+
+from datetime import date
+
+import pandas as pd
+
+from data.db import get_meta
+from queries.engine import Scope, run_sql, scope_params, sql
+from queries.periods import Month, latest_complete_month
+
+
+def regions(conn, level: str, under: str | None, scope: Scope) -> pd.DataFrame:
+    """Regions of a level under a region (or everywhere) inside the scope."""
+    return run_sql(conn, sql("regions"), {"level": level, **scope_params(conn, scope, under)})
+
+
+def region_info(conn, code: str, scope: Scope) -> dict | None:
+    """Name, level and parent of one region if the scope allows it, else None."""
+    for level in ("city", "county", "township", "village"):
+        frame = regions(conn, level, code, scope)
+        hit = frame[frame["region_code"] == code]
+        if len(hit):
+            return hit.iloc[0].to_dict()
+    return None
+
+
+def months_available(conn, today: date | None = None, span: int = 24) -> list[Month]:
+    """Months from the first enrolment (at most `span` back) to the current month, newest first."""
+    latest = Month.of(today or date.today())
+    row = run_sql(conn, sql("data_span"), {}).iloc[0]
+    first = row["first_day"]
+    if first is None or pd.isna(first):
+        return [latest_complete_month(today)]
+    first = Month.parse(str(first)[:7])
+    months, m = [], latest
+    while m >= first and len(months) < span:
+        months.append(m)
+        m = m.shift(-1)
+    return months
+
+
+def freshness(conn) -> pd.DataFrame:
+    """Last import per table."""
+    return run_sql(conn, sql("freshness"), {})
+
+
+def data_version(conn) -> str:
+    """A stamp that changes with every import: part of every cache key."""
+    return get_meta(conn, "data_version") or "none"
+
+
+def is_demo(conn) -> bool:
+    """True when the database holds the generated demo data set (演示数据)."""
+    return get_meta(conn, "is_demo") == "1"

@@ -1,0 +1,34 @@
+"""Screenshot pages of a running dashboard: python scripts/shoot.py URL OUT.png [URL OUT.png ...]."""
+
+import sys
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+
+
+def wait_rendered(page, timeout=60000) -> None:
+    """Wait until Streamlit has drawn the app and stopped running the script."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+               && document.querySelector('[data-testid="stMainBlockContainer"]')""", timeout=timeout)
+    page.wait_for_timeout(800)
+
+
+def main(args):
+    width = 1600
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        for url, out in zip(args[::2], args[1::2]):
+            page.goto(url)
+            wait_rendered(page)
+            page.screenshot(path=out, full_page=True)
+            print(out)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

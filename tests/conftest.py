@@ -1,0 +1,49 @@
+"""Shared fixtures: database URLs for SQLite files and, when WEIBAO_TEST_PG_URL is set, an isolated PostgreSQL schema."""
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_ENV = "WEIBAO_TEST_PG_URL"
+
+
+def pg_base_url() -> str | None:
+    """The PostgreSQL server the suite may use, or None (PostgreSQL tests are then skipped)."""
+    return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture
+def pg_url():
+    """A URL whose connections see only a fresh schema of their own, dropped afterwards."""
+    base = pg_base_url()
+    if not base:
+        pytest.skip(f"{PG_ENV} not set")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))  # schema name is generated above, not user input
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The same test on an embedded SQLite file and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def id_key(monkeypatch):
+    """A fixed hashing key, as a deployment would set WEIBAO_ID_KEY."""
+    monkeypatch.setenv("WEIBAO_ID_KEY", "test-key-for-the-suite")
+    return b"test-key-for-the-suite"
