@@ -1,31 +1,42 @@
-"""Sidebar filters (month, region) mirrored in the URL, and the viewer's scope."""
+"""Sidebar filters (month, region, comparison, meeting mode) mirrored in the URL, and the viewer's scope."""
 
 import streamlit as st
 
 from dashboard import engine
 from queries.engine import Scope
 
+COMPARISONS = {"prev_month": "比上月", "prev_year": "比去年同月"}
+
 
 def viewer_scope() -> Scope:
-    """What the viewer may see; everything until login and per-county roles arrive."""
+    """What the viewer may see: the whole database until login and per-county roles arrive.
+
+    Every cached query receives this as an argument (never reads it from session state).
+    """
     return Scope.everything()
 
 
 def sidebar(meta: dict) -> None:
-    """Draw the filters; pages read them through month() and region()."""
+    """Draw the filters; pages read them through the functions below."""
     months = meta["months"]
     # The current month is still being logged: default to the latest complete one.
     default = 1 if len(months) > 1 else 0
-    st.sidebar.selectbox("统计月份", months, index=default, key="month", bind="query-params")
+    bar = st.sidebar
+    bar.selectbox("统计月份", months, index=default, key="month", bind="query-params",
+                  help="月末在册口径；默认最近一个完整月份")
     scope = viewer_scope()
     cities = engine.regions(scope, "city")
     counties = engine.regions(scope, "county")
-    options = cities["region_code"].tolist() + counties["region_code"].tolist()
     names = dict(zip(cities["region_code"], cities["region_name"]))
     names.update(zip(counties["region_code"], counties["region_name"]))
     st.session_state["_region_names"] = names
-    st.sidebar.selectbox("区域", options, format_func=lambda c: names.get(c, c), key="region",
-                         bind="query-params")
+    options = list(names)
+    if options:
+        bar.selectbox("区域", options, format_func=lambda c: names.get(c, c), key="region",
+                      bind="query-params", help="全市或某一县（市、区）")
+    bar.selectbox("对比", list(COMPARISONS), format_func=COMPARISONS.get, key="compare",
+                  bind="query-params")
+    bar.toggle("会议模式（大字、隐藏侧栏）", key="meeting", bind="query-params")
 
 
 def month() -> str:
@@ -36,5 +47,20 @@ def region() -> str | None:
     return st.session_state.get("region")
 
 
-def region_name(code: str) -> str:
-    return st.session_state.get("_region_names", {}).get(code, code)
+def compare() -> str:
+    return st.session_state.get("compare", "prev_month")
+
+
+def meeting() -> bool:
+    return bool(st.session_state.get("meeting"))
+
+
+def region_name(code: str | None) -> str:
+    return st.session_state.get("_region_names", {}).get(code, code or "")
+
+
+def region_level(code: str | None) -> str:
+    """'city' or 'county' for the regions the sidebar offers."""
+    scope = viewer_scope()
+    counties = engine.regions(scope, "county")
+    return "county" if code in set(counties["region_code"]) else "city"

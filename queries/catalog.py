@@ -14,6 +14,11 @@ def regions(conn, level: str, under: str | None, scope: Scope) -> pd.DataFrame:
     return run_sql(conn, sql("regions"), {"level": level, **scope_params(conn, scope, under)})
 
 
+def regions_in_scope(conn, scope: Scope, level: str, under: str | None = None) -> pd.DataFrame:
+    """regions() with the (conn, scope, ...) signature the dashboard's cache expects."""
+    return regions(conn, level, under, scope)
+
+
 def region_info(conn, code: str, scope: Scope) -> dict | None:
     """Name, level and parent of one region if the scope allows it, else None."""
     for level in ("city", "county", "township", "village"):
@@ -52,3 +57,12 @@ def data_version(conn) -> str:
 def is_demo(conn) -> bool:
     """True when the database holds the generated demo data set (演示数据)."""
     return get_meta(conn, "is_demo") == "1"
+
+
+def overview_meta(conn, scope: Scope) -> dict:
+    """What every page needs once: demo flag, months with data, last import per table."""
+    return {
+        "demo": is_demo(conn),
+        "months": [str(m) for m in months_available(conn)],
+        "freshness": freshness(conn),
+    }

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Date, bindparam, text
 
 from data.vocab import LEVEL_ORDER
-from queries.periods import Month
+from queries.periods import Month, Period
 from queries.registry import Indicator, load_registry
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -95,18 +95,33 @@ def divide(numerator, denominator):
     return out.where(den.notna() & (den != 0))
 
 
-def measures(conn, month: Month, level: str, region: str | None, scope: Scope,
+def as_period(when: Month | Period | str) -> Period:
+    """Accept a Month, a 'YYYY-MM' text or a Period."""
+    if isinstance(when, Period):
+        return when
+    return (Month.parse(when) if isinstance(when, str) else when).period
+
+
+def period_params(period: Period) -> dict:
+    """Bind values for the dates of contract §2: month start, E, Y, E − 30 days, the year."""
+    return {
+        "month_start": period.start,
+        "month_end": period.end,
+        "year_start": period.year_start,
+        "year": period.year,
+        "due_cutoff": period.assessment_cutoff,
+    }
+
+
+def measures(conn, when: Month | Period | str, level: str, region: str | None, scope: Scope,
              visit_rule: VisitRule = DEFAULT_VISIT_RULE) -> pd.DataFrame:
     """Every measure (counts and sums) per target region, indexed by region code."""
     if level not in LEVEL_ORDER:
         raise ValueError(f"unknown level {level!r}")
+    period = as_period(when)
     params = {
         "level": level,
-        "month_start": month.start,
-        "month_end": month.end,
-        "year_start": month.year_start,
-        "year": month.year,
-        "due_cutoff": month.assessment_cutoff,
+        **period_params(period),
         **visit_rule.params(),
         **scope_params(conn, scope, region),
     }
@@ -116,16 +131,15 @@ def measures(conn, month: Month, level: str, region: str | None, scope: Scope,
         frame = frame.join(part, how="left")
     sums = [c for c in frame.columns if c != "region_name"]
     frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
-    frame["month_number"] = month.month
+    frame["month_number"] = period.month_number
     frame["months_in_year"] = 12
     return frame.sort_index()
 
 
-def indicators(conn, month: Month | str, level: str, region: str | None = None, *,
+def indicators(conn, month: Month | Period | str, level: str, region: str | None = None, *,
                scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
                with_measures: bool = False) -> pd.DataFrame:
     """One row per region of `level` under `region` inside `scope`: region_name and every indicator key."""
-    month = Month.parse(month) if isinstance(month, str) else month
     m = measures(conn, month, level, region, scope, visit_rule)
     out = pd.DataFrame({"region_name": m["region_name"]}, index=m.index)
     for ind in load_registry():
@@ -142,3 +156,9 @@ def _value(ind: Indicator, m: pd.DataFrame, level: str) -> pd.Series:
     if ind.is_ratio:
         return divide(m[ind.numerator], m[ind.denominator])
     return m[ind.measure].astype(float)
+
+
+def indicator_frame_for(conn, scope: Scope, month: str, level: str, region: str | None = None,
+                        with_measures: bool = False) -> pd.DataFrame:
+    """indicators() with the (conn, scope, ...) signature every page-facing query shares."""
+    return indicators(conn, month, level, region, scope=scope, with_measures=with_measures)

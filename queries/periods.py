@@ -8,6 +8,41 @@ from datetime import date, timedelta
 _MONTH = re.compile(r"^\s*(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?\s*$")
 
 
+@dataclass(frozen=True)
+class Period:
+    """The window an indicator is computed for: a whole month, or a month up to an as-of day."""
+
+    start: date
+    end: date  # E
+
+    @classmethod
+    def as_of(cls, day: date) -> "Period":
+        """From the first of day's month up to day (month-to-date, for the weekly review)."""
+        return cls(day.replace(day=1), day)
+
+    @property
+    def year(self) -> int:
+        return self.end.year
+
+    @property
+    def month_number(self) -> int:
+        return self.end.month
+
+    @property
+    def month_start(self) -> date:
+        return self.end.replace(day=1)
+
+    @property
+    def year_start(self) -> date:
+        """Y: 1 January of the period's year."""
+        return date(self.end.year, 1, 1)
+
+    @property
+    def assessment_cutoff(self) -> date:
+        """E − 30 days: children enrolled after it are not yet due for assessment."""
+        return self.end - timedelta(days=30)
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     """A calendar month."""
@@ -37,14 +72,8 @@ class Month:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     @property
-    def year_start(self) -> date:
-        """Y: 1 January of the month's year."""
-        return date(self.year, 1, 1)
-
-    @property
-    def assessment_cutoff(self) -> date:
-        """E − 30 days: children enrolled after it are not yet due for assessment."""
-        return self.end - timedelta(days=30)
+    def period(self) -> Period:
+        return Period(self.start, self.end)
 
     def shift(self, months: int) -> "Month":
         index = self.year * 12 + self.month - 1 + months

@@ -1,20 +1,28 @@
-"""县区总览: every county of the city with the report's numbers for the chosen month."""
+"""指标总表: every contract indicator for the regions of a level, as queries.report prints them."""
 
 import streamlit as st
 
 from dashboard import engine, filters, widgets
 from queries.registry import load_registry
 
+LEVELS = {"county": "县（市、区）", "township": "乡镇（街道）", "village": "村（社区）"}
+
 
 def render() -> None:
-    month = filters.month()
+    month, region = filters.month(), filters.region()
     scope = filters.viewer_scope()
-    cities = engine.regions(scope, "city")
-    st.title("县区总览")
-    if cities.empty:
-        st.info("数据库中还没有区划数据。请先导入区划表，或运行 python -m data.demo 生成演示数据。")
+    st.title("指标总表")
+    level = st.segmented_control("层级", list(LEVELS), format_func=LEVELS.get, default="county",
+                                 key="table_level") or "county"
+    if filters.region_level(region) == "county" and level == "county":
+        level = "township"
+    frame = engine.indicator_frame(scope, month, level, region)
+    if frame.empty:
+        widgets.no_data()
         return
-    for code, name in zip(cities["region_code"], cities["region_name"]):
-        frame = engine.indicator_frame(scope, month, "county", code)
-        st.caption(f"{name} · {month} 月末 · 数据口径见“口径说明”")
-        widgets.indicator_table(frame, load_registry())
+    st.caption(f"{filters.region_name(region)} · {LEVELS[level]} · {month} 月末 · "
+               f"与 python -m queries.report --month {month} --level {level} --region {region} 输出一致")
+    widgets.indicator_table(frame, load_registry(), exact_money=True)
+    csv = frame.reset_index().to_csv(index=False).encode("utf-8-sig")
+    st.download_button("下载 CSV（精确值）", csv, file_name=f"指标总表_{region}_{level}_{month}.csv",
+                       mime="text/csv")

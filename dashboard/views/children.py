@@ -1,0 +1,8 @@
+"""儿童底数 (placeholder until the page is built)."""
+
+import streamlit as st
+
+
+def render() -> None:
+    st.title("儿童底数")
+    st.info("本页正在建设中。")

@@ -1,0 +1,8 @@
+"""资金 (placeholder until the page is built)."""
+
+import streamlit as st
+
+
+def render() -> None:
+    st.title("资金")
+    st.info("本页正在建设中。")

@@ -1,0 +1,8 @@
+"""考评 (placeholder until the page is built)."""
+
+import streamlit as st
+
+
+def render() -> None:
+    st.title("考评")
+    st.info("本页正在建设中。")

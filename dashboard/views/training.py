@@ -1,0 +1,8 @@
+"""培训 (placeholder until the page is built)."""
+
+import streamlit as st
+
+
+def render() -> None:
+    st.title("培训")
+    st.info("本页正在建设中。")

@@ -1,0 +1,69 @@
+"""Comparisons built on the engine: ranks among peers, rank change, trends over months, averages."""
+
+import pandas as pd
+
+from queries.catalog import region_info
+from queries.engine import Scope, indicators
+from queries.periods import Month
+from queries.registry import by_key
+
+
+def rank(frame: pd.DataFrame, key: str) -> pd.Series:
+    """1 = best among the rows, by the indicator's direction; null values get no rank."""
+    ind = by_key()[key]
+    ascending = ind.better == "lower"
+    return frame[key].astype(float).rank(ascending=ascending, method="min").astype("Int64")
+
+
+def league(conn, scope: Scope, month: str, level: str, region: str | None, key: str) -> pd.DataFrame:
+    """Regions of a level ranked on one indicator, with last month's rank and the change."""
+    m = Month.parse(month)
+    now = indicators(conn, m, level, region, scope=scope, with_measures=True)
+    before = indicators(conn, m.shift(-1), level, region, scope=scope)
+    out = now.copy()
+    out["rank"] = rank(now, key)
+    out["rank_before"] = rank(before, key).reindex(out.index)
+    # Positive = moved up the table.
+    out["rank_change"] = out["rank_before"] - out["rank"]
+    return out.sort_values(["rank", "region_name"], na_position="last")
+
+
+def peer_rank(conn, scope: Scope, month: str, region: str, keys: list[str]) -> dict:
+    """For a county: its rank among the counties of its city on each indicator, as (rank, count)."""
+    frame = indicators(conn, month, "county", None, scope=scope)
+    if region not in frame.index:
+        return {}
+    out = {}
+    for key in keys:
+        ranks = rank(frame, key)
+        r = ranks.get(region)
+        out[key] = (None if pd.isna(r) else int(r), int(ranks.notna().sum()))
+    return out
+
+
+def trend(conn, scope: Scope, month: str, level: str, region: str | None, months: int = 12) -> pd.DataFrame:
+    """Indicators of the given region(s) for the `months` months ending at `month`, long format."""
+    end = Month.parse(month)
+    frames = []
+    for back in range(months - 1, -1, -1):
+        m = end.shift(-back)
+        f = indicators(conn, m, level, region, scope=scope).reset_index()
+        f.insert(0, "month", str(m))
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def snapshot(conn, scope: Scope, month: str, region: str) -> pd.DataFrame:
+    """One region's indicators now, last month and the same month last year (rows: now/prev_month/prev_year)."""
+    m = Month.parse(month)
+    level = _level_of(conn, scope, region)
+    rows = {}
+    for label, when in (("now", m), ("prev_month", m.shift(-1)), ("prev_year", m.shift(-12))):
+        f = indicators(conn, when, level, region, scope=scope, with_measures=True)
+        rows[label] = f.loc[region] if region in f.index else pd.Series(dtype=float)
+    return pd.DataFrame(rows).T
+
+
+def _level_of(conn, scope: Scope, region: str) -> str:
+    info = region_info(conn, region, scope)
+    return info["level"] if info else "city"
