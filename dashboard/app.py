@@ -5,29 +5,26 @@ import streamlit as st
 st.set_page_config(page_title="未保驾驶舱", page_icon="🛡️", layout="wide")
 
 from dashboard import engine, filters, widgets  # noqa: E402  (set_page_config must run first)
-from dashboard.views import (  # noqa: E402
-    children, cockpit, definitions, funds, network, overview, ranking, scorecard, training, visits, weekly,
-)
 
 PAGES = {
     "驾驶舱": [
-        st.Page(cockpit.render, title="领导驾驶舱", url_path="cockpit", default=True),
-        st.Page(ranking.render, title="县区排名与地图", url_path="ranking"),
+        st.Page("views/cockpit.py", title="领导驾驶舱", url_path="cockpit", default=True),
+        st.Page("views/ranking.py", title="县区排名与地图", url_path="ranking"),
     ],
     "专题": [
-        st.Page(children.render, title="儿童底数", url_path="children"),
-        st.Page(network.render, title="阵地与队伍", url_path="network"),
-        st.Page(visits.render, title="走访", url_path="visits"),
-        st.Page(training.render, title="培训", url_path="training"),
-        st.Page(funds.render, title="资金", url_path="funds"),
+        st.Page("views/children.py", title="儿童底数", url_path="children"),
+        st.Page("views/network.py", title="阵地与队伍", url_path="network"),
+        st.Page("views/visits.py", title="走访", url_path="visits"),
+        st.Page("views/training.py", title="培训", url_path="training"),
+        st.Page("views/funds.py", title="资金", url_path="funds"),
     ],
     "督查与调度": [
-        st.Page(scorecard.render, title="考评", url_path="scorecard"),
-        st.Page(weekly.render, title="周调度", url_path="weekly"),
+        st.Page("views/scorecard.py", title="考评", url_path="scorecard"),
+        st.Page("views/weekly.py", title="周调度", url_path="weekly"),
     ],
     "说明": [
-        st.Page(overview.render, title="指标总表", url_path="table"),
-        st.Page(definitions.render, title="口径说明", url_path="definitions"),
+        st.Page("views/overview.py", title="指标总表", url_path="table"),
+        st.Page("views/definitions.py", title="口径说明", url_path="definitions"),
     ],
 }
 

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from queries.catalog import region_info
+from queries.catalog import region_info, regions
 from queries.engine import Scope, indicators
 from queries.periods import Month
-from queries.registry import by_key
+from queries.registry import by_key, status
 
 
 def rank(frame: pd.DataFrame, key: str) -> pd.Series:
@@ -67,3 +67,38 @@ def snapshot(conn, scope: Scope, month: str, region: str) -> pd.DataFrame:
 def _level_of(conn, scope: Scope, region: str) -> str:
     info = region_info(conn, region, scope)
     return info["level"] if info else "city"
+
+
+def statuses(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The registry colour (green/yellow/red/None) of each row's value for each key."""
+    reg = by_key()
+    records = frame.to_dict("index")
+    return pd.DataFrame(
+        {k: [status(reg[k], _num(row.get(k)), row) for row in records.values()] for k in keys},
+        index=frame.index,
+    )
+
+
+def red_list(conn, scope: Scope, month: str, region: str | None, keys: list[str]) -> pd.DataFrame:
+    """Townships under the region with at least one red indicator, most reds first."""
+    frame = indicators(conn, month, "township", region, scope=scope)
+    colours = statuses(frame, keys)
+    reg = by_key()
+    reds = colours.eq("red")
+    out = pd.DataFrame({
+        "region_name": frame["region_name"],
+        "parent_name": _parent_names(conn, scope, frame.index),
+        "reds": reds.sum(axis=1),
+        "red_indicators": reds.apply(lambda r: "、".join(reg[k].name for k in keys if r[k]), axis=1),
+    }, index=frame.index)
+    return out[out["reds"] > 0].sort_values(["reds", "region_name"], ascending=[False, True])
+
+
+def _parent_names(conn, scope: Scope, codes) -> pd.Series:
+    towns = regions(conn, "township", None, scope).set_index("region_code")
+    counties = regions(conn, "county", None, scope).set_index("region_code")["region_name"]
+    return towns.reindex(codes)["parent_code"].map(counties)
+
+
+def _num(value):
+    return None if value is None or value != value else float(value)

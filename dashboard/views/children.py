@@ -6,3 +6,6 @@ import streamlit as st
 def render() -> None:
     st.title("儿童底数")
     st.info("本页正在建设中。")
+
+
+render()

