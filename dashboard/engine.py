@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.db import describe, get_engine, resolve_url
+from data.db import describe, get_engine, missing_file, resolve_url
 from queries import catalog
 from queries.engine import Scope, indicator_frame_for
 
@@ -27,6 +27,10 @@ def _engine(url: str):
 
 
 def _read(fn):
+    missing = missing_file(db_url())
+    if missing:
+        raise DataUnavailable(f"数据库文件不存在：{missing}。运行 make run 会自动生成演示数据；"
+                              "导入真实台账请用 python -m data.load。")
     try:
         with _engine(db_url()).connect() as conn:
             return fn(conn)

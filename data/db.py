@@ -28,6 +28,14 @@ def describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def missing_file(url: str) -> str | None:
+    """For a SQLite URL whose file does not exist, that path; readers should not create it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return None if Path(parsed.database).exists() else parsed.database
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets the dashboard keep reading while an import writes; the busy timeout makes a
     # reader wait for the writer's commit instead of failing.

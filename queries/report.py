@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.db import describe, get_engine, resolve_url
+from data.db import describe, get_engine, missing_file, resolve_url
 from data.vocab import LEVEL_ORDER
 from queries.engine import Scope, indicators
 from queries.periods import Month
@@ -61,6 +61,10 @@ def main(argv=None) -> int:
         print(f"错误：{err}", file=sys.stderr)
         return 2
     url = resolve_url(args.db)
+    if missing_file(url):
+        print(f"错误：数据库文件不存在：{missing_file(url)}。请先导入数据（python -m data.load）或生成演示数据（python -m data.demo）。",
+              file=sys.stderr)
+        return 1
     try:
         with get_engine(url).connect() as conn:
             rows = records(report_frame(conn, month, args.level, args.region, Scope.everything()))

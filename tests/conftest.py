@@ -47,3 +47,16 @@ def id_key(monkeypatch):
     """A fixed hashing key, as a deployment would set WEIBAO_ID_KEY."""
     monkeypatch.setenv("WEIBAO_ID_KEY", "test-key-for-the-suite")
     return b"test-key-for-the-suite"
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory):
+    """The city demo built once per test session into a scratch SQLite file."""
+    from data.db import get_engine
+    from data.demo import build_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    engine = get_engine(url)
+    build_demo(engine, scale="city", seed=20221)
+    engine.dispose()
+    return url

@@ -109,6 +109,27 @@ def _voronoi_cells(points: np.ndarray, county) -> np.ndarray:
     return shapely.intersection(cells, county)
 
 
+def _merge_detached(cells: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Give every piece of a cell cut off from its own point (clipping a concave county can do that)
+    to the neighbouring cell it shares the longest border with, so a township is (almost always) one piece."""
+    cells = cells.copy()
+    for i in range(len(cells)):
+        parts = shapely.get_parts(cells[i])
+        if len(parts) < 2:
+            continue
+        home = int(np.argmin(shapely.distance(parts, shapely.points(points[i]))))
+        cells[i] = parts[home]
+        for j, part in enumerate(parts):
+            if j == home:
+                continue
+            others = np.array([k for k in range(len(cells)) if k != i])
+            shared = shapely.length(shapely.intersection(shapely.boundary(cells[others]), part.boundary))
+            # A piece touching the others only at points (left by grid snapping) stays where it was.
+            target = others[int(np.argmax(shared))] if shared.max() > 0 else i
+            cells[target] = shapely.union(cells[target], part)
+    return cells
+
+
 def _relax(points: np.ndarray, county) -> np.ndarray:
     """One Lloyd step: move each point to its clipped cell's centroid (or a point on it, if concave)."""
     cells = _voronoi_cells(points, county)
@@ -122,7 +143,8 @@ def synthetic_townships(county_code: str, township_codes: list[str], seed: int) 
     """SYNTHETIC township polygons for the demo: one Voronoi cell per code, tiling the county outline.
 
     Seeded random points inside the county (numpy default_rng(seed + the county code as an integer)),
-    relaxed a few Lloyd rounds, their Voronoi cells clipped to the county, inner edges simplified and
+    relaxed a few Lloyd rounds, their Voronoi cells clipped to the county (a piece cut off from its
+    cell joins the neighbour it borders most), inner edges simplified and
     coordinates rounded to 5 decimals. The same arguments always give the same cells; codes are paired
     with cells in the order given. Columns code, geometry (EPSG:4326).
     """
@@ -137,10 +159,12 @@ def synthetic_townships(county_code: str, township_codes: list[str], seed: int) 
     points = _points_inside(county, len(codes), rng)
     for _ in range(LLOYD_ROUNDS if len(codes) > 1 else 0):
         points = _relax(points, county)
-    cells = _voronoi_cells(points, county)
+    # Snap to the decimal grid before merging stray pieces: snapping can cut a thin neck in two.
+    cells = shapely.set_precision(_voronoi_cells(points, county), 10.0**-TOWNSHIP_PRECISION)
+    cells = _merge_detached(cells, points)
     if len(cells) > 1:
         cells = shapely.coverage_simplify(cells, TOWNSHIP_TOLERANCE, simplify_boundary=False)
-    cells = _round(shapely.set_precision(cells, 10.0**-TOWNSHIP_PRECISION), TOWNSHIP_PRECISION)
+    cells = _round(cells, TOWNSHIP_PRECISION)
     return gpd.GeoDataFrame({"code": codes}, geometry=list(cells), crs=CRS)
 
 
@@ -180,27 +204,36 @@ def load_user_boundaries(path) -> gpd.GeoDataFrame:
     The code column may be named code, 区划代码, 统计用区划代码 or adcode (case-insensitive); 6- and
     9-digit codes are right-padded with zeros to 12 digits, numeric columns become 12-digit strings.
     A name column (name, 名称, 区划名称) is kept when present. Reprojected to EPSG:4326; a file without
-    a CRS is taken as lon/lat. Rows sharing a code are merged. Returns code, [name,] geometry.
+    a CRS is taken as lon/lat, and coordinates that cannot be lon/lat are refused. Rows sharing a code
+    are merged. Returns code, [name,] geometry.
     Shapefile field names are cut at 10 bytes, so in a .shp prefer `code` or `adcode`; a .shp without
     .cpg whose Chinese columns come out garbled is retried as GBK.
     """
     path = Path(path)
     if not path.exists():
         raise BoundaryError(f"找不到边界文件：{path}")
-    gdf = _read_any(path)
-    code_col = _find_column(gdf.columns, CODE_COLUMNS)
     is_shp = path.suffix.lower() in (".shp", ".zip")
+    try:
+        gdf = _read_any(path)
+    except BoundaryError:
+        if not is_shp:
+            raise
+        gdf = None  # e.g. a UTF-8 field name cut mid-character; the GBK retry below may still read it
+    code_col = None if gdf is None else _find_column(gdf.columns, CODE_COLUMNS)
     if code_col is None and is_shp:
         try:
             retry = _read_any(path, encoding="gbk")
         except BoundaryError:
+            if gdf is None:
+                raise
             retry = None
-        if retry is not None and _find_column(retry.columns, CODE_COLUMNS) is not None:
+        if retry is not None and (gdf is None or _find_column(retry.columns, CODE_COLUMNS) is not None):
             gdf, code_col = retry, _find_column(retry.columns, CODE_COLUMNS)
     if code_col is None:
         cols = "、".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "无"
+        hint = "（Shapefile 字段名最长 10 字节，中文列名可能被截断，建议改用 code 或 adcode）" if is_shp else ""
         raise BoundaryError(
-            f"边界文件 {path.name} 缺少区划代码列：需要名为 {'、'.join(CODE_COLUMNS)} 之一的列，现有列：{cols}"
+            f"边界文件 {path.name} 缺少区划代码列：需要名为 {'、'.join(CODE_COLUMNS)} 之一的列，现有列：{cols}{hint}"
         )
     if gdf.empty:
         raise BoundaryError(f"边界文件 {path.name} 中没有任何要素")
@@ -215,15 +248,17 @@ def load_user_boundaries(path) -> gpd.GeoDataFrame:
         raise BoundaryError(f"边界文件 {path.name} 中这些区划没有几何图形：{'、'.join(missing[:20])}")
 
     if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise BoundaryError(f"边界文件 {path.name} 没有坐标系信息（如缺少 .prj），且坐标不是经纬度")
         gdf = gdf.set_crs(CRS)
     elif not gdf.crs.equals(CRS):
         try:
             gdf = gdf.to_crs(CRS)
         except Exception as err:
             raise BoundaryError(f"边界文件 {path.name} 的坐标系无法转换为 WGS84 经纬度：{err}") from err
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise BoundaryError(
+            f"边界文件 {path.name} 的坐标不是经纬度：文件缺少或写错了坐标系信息（如 .prj 缺失、GeoJSON 未写 crs）"
+        )
 
     name_col = _find_column(gdf.columns, NAME_COLUMNS)
     out = pd.DataFrame({"code": codes})
@@ -252,7 +287,8 @@ def to_geojson(gdf: gpd.GeoDataFrame, simplify_tolerance: float | None = None, p
     codes = [str(c) for c in gdf["code"].to_numpy()[keep]]
     geoms = gdf.geometry.to_numpy()[keep]
     if simplify_tolerance:
-        if len(geoms) and all(shapely.is_valid(geoms)) and shapely.coverage_is_valid(shapely.GeometryCollection(list(geoms))):
+        coverage = len(geoms) and all(shapely.is_valid(geoms))
+        if coverage and shapely.coverage_is_valid(shapely.GeometryCollection(list(geoms))):
             geoms = shapely.coverage_simplify(geoms, simplify_tolerance)
         else:
             geoms = shapely.simplify(geoms, simplify_tolerance, preserve_topology=True)

@@ -1,0 +1,51 @@
+"""Every page renders on the demo database without an exception (Streamlit AppTest)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGES = ["cockpit", "ranking", "children", "network", "visits", "training", "funds", "scorecard",
+         "weekly", "overview", "definitions"]
+
+
+@pytest.fixture
+def app(demo_url, monkeypatch):
+    monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_error(app, page):
+    app.switch_page(f"views/{page}.py")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    assert app.title, "every page has a title"
+
+
+def test_cockpit_headline_equals_engine(app, demo_url):
+    from data.db import get_engine
+    from queries import fmt
+    from queries.engine import Scope, indicators
+
+    month = app.session_state["month"]
+    region = app.session_state["region"]
+    with get_engine(demo_url).connect() as conn:
+        row = indicators(conn, month, "city", region, scope=Scope.everything()).loc[region]
+    html = " ".join(m.value for m in app.markdown)
+    assert fmt.count(row["children_total"]) in html
+    assert fmt.percent(row["visit_completion"]) in html
+    assert fmt.percent(row["village_director_coverage"]) in html
+
+
+def test_missing_database_is_a_chinese_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("WEIBAO_DB_URL", f"sqlite:///{tmp_path / 'nothing' / 'none.sqlite'}")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error) + " ".join(i.value for i in at.info)
+    assert "数据" in shown
