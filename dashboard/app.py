@@ -42,6 +42,8 @@ def main() -> None:
         st.stop()
     filters.sidebar(meta)
     widgets.page_style(filters.meeting())
+    if filters.meeting():
+        st.button("退出会议模式", on_click=filters.leave_meeting)
     if meta["demo"]:
         st.warning("演示数据：按公开数字校准的合成数据，仅供演示，不代表任何地区的真实情况。", icon="⚠️")
     try:

@@ -55,6 +55,10 @@ def meeting() -> bool:
     return bool(st.session_state.get("meeting"))
 
 
+def leave_meeting() -> None:
+    st.session_state["meeting"] = False
+
+
 def region_name(code: str | None) -> str:
     return st.session_state.get("_region_names", {}).get(code, code or "")
 

@@ -13,7 +13,7 @@ CARD_CSS = """
 .wb-card {border-radius: 10px; padding: 14px 18px; background: #fafafa; border-left: 10px solid #8c8c8c;
           margin-bottom: 12px; min-height: 132px;}
 .wb-card .wb-name {font-size: 1.05rem; color: #333; font-weight: 600;}
-.wb-card .wb-value {font-size: 2.4rem; font-weight: 700; line-height: 1.2;}
+.wb-card .wb-value {font-size: clamp(1.6rem, 2.2vw, 2.4rem); font-weight: 700; line-height: 1.2; white-space: nowrap;}
 .wb-card .wb-sub {font-size: 0.9rem; color: #555;}
 .wb-badge {display: inline-block; padding: 0 8px; border-radius: 8px; color: white; font-size: 0.85rem;
            margin-left: 6px; vertical-align: middle;}
@@ -24,8 +24,8 @@ MEETING_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
 html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.25rem;}
-.wb-card .wb-value {font-size: 3.4rem;}
-.wb-card .wb-name {font-size: 1.4rem;}
+.wb-card .wb-value {font-size: clamp(2rem, 3vw, 3.4rem);}
+.wb-card .wb-name {font-size: 1.3rem;}
 .wb-card .wb-sub {font-size: 1.1rem;}
 h1 {font-size: 3rem !important;}
 </style>

@@ -11,17 +11,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
 def wait_rendered(page, timeout=60000) -> None:
     """Wait until Streamlit has drawn the app and stopped running the script."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    # stApp carries the script state; "notRunning" once the page's script has finished.
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-               && document.querySelector('[data-testid="stMainBlockContainer"]')""", timeout=timeout)
-    page.wait_for_timeout(800)
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                       && document.querySelector('[data-testid="stHeading"], h1'); }""", timeout=timeout)
+    page.wait_for_timeout(1000)
 
 
 def main(args):
     width = 1600
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 1000})
+        page = browser.new_page(viewport={"width": width, "height": 2600})
         for url, out in zip(args[::2], args[1::2]):
             page.goto(url)
             wait_rendered(page)

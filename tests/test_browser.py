@@ -15,7 +15,7 @@ SHOTS = ROOT / "artefacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-PAGES = ["cockpit", "ranking", "children", "network", "visits", "training", "funds", "scorecard", "weekly",
+PAGES = ["", "ranking", "children", "network", "visits", "training", "funds", "scorecard", "weekly",
          "table", "definitions"]
 
 pytestmark = pytest.mark.browser
@@ -58,7 +58,7 @@ def page(server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1600, "height": 1000})
+        tab = browser.new_page(viewport={"width": 1600, "height": 2600})
         yield tab
         browser.close()
 
@@ -66,18 +66,19 @@ def page(server):
 def wait_rendered(tab, timeout=90_000) -> None:
     """Streamlit has drawn the page and finished running the script."""
     tab.wait_for_selector('[data-testid="stMainBlockContainer"]', timeout=timeout)
+    # stApp carries the script state; "notRunning" once the page's script has finished.
     tab.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-               && document.querySelectorAll('[data-testid="stHeading"], h1').length > 0""",
-        timeout=timeout)
-    tab.wait_for_timeout(1500)
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                       && document.querySelector('[data-testid="stHeading"], h1'); }""", timeout=timeout)
+    tab.wait_for_timeout(1000)
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_in_browser(server, page, path):
     page.goto(f"{server}/{path}")
     wait_rendered(page)
-    page.screenshot(path=str(SHOTS / f"{path}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{path or 'cockpit'}.png"), full_page=True)
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
     assert "演示数据" in page.inner_text("body")

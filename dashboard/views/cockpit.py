@@ -12,8 +12,13 @@ CHILD_KEYS = ["children_orphan", "children_unsupported", "children_disabled_ill"
 NETWORK_KEYS = ["county_centre_coverage", "township_station_coverage", "village_home_coverage",
                 "village_director_coverage", "township_supervisor_coverage"]
 WORK_KEYS = ["visit_completion", "training_rate", "fund_execution_rate", "assessment_timeliness"]
-TREND_KEYS = ["visit_completion", "village_director_coverage", "training_rate", "assessment_timeliness",
-              "fund_execution_rate"]
+# Township red list: what a township itself answers for (children's homes are built in central
+# villages only, so their township coverage is structurally low and would flood the list).
+RED_KEYS = ["township_station_coverage", "township_supervisor_coverage", "village_director_coverage",
+            "visit_completion", "training_rate", "assessment_timeliness"]
+MONTHLY_KEYS = ["visit_completion", "village_director_coverage", "village_home_coverage"]
+# Year-to-date rates restart every January; drawn apart so the January drop is not read as a collapse.
+YTD_KEYS = ["training_rate", "fund_execution_rate", "time_progress"]
 
 
 def render() -> None:
@@ -64,7 +69,7 @@ def render() -> None:
             widgets.headline(reg[key], now, lines(key))
 
     st.subheader("落后乡镇（红色指标）")
-    reds = engine.ask(compare.red_list, scope, month, region, NETWORK_KEYS + WORK_KEYS)
+    reds = engine.ask(compare.red_list, scope, month, region, RED_KEYS)
     if reds.empty:
         st.success("本月没有红色指标的乡镇（街道）。")
     else:
@@ -78,10 +83,16 @@ def render() -> None:
     level = "county" if is_county else "city"
     trend = engine.ask(compare.trend, scope, month, level, region)
     trend = trend[trend["region_code"] == region] if "region_code" in trend else trend
-    st.plotly_chart(charts.trend_rates(trend, [reg[k] for k in TREND_KEYS],
-                                       widgets.chart_title("重点比率走势", "%", month)),
-                    config={"displayModeBar": False})
-    widgets.definition_note(*(reg[k] for k in TREND_KEYS))
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.trend_rates(trend, [reg[k] for k in MONTHLY_KEYS],
+                                           widgets.chart_title("月度指标走势", "%", month)),
+                        config={"displayModeBar": False})
+    with right:
+        st.plotly_chart(charts.trend_rates(trend, [reg[k] for k in YTD_KEYS],
+                                           widgets.chart_title("本年累计指标（每年 1 月重新起算）", "%", month)),
+                        config={"displayModeBar": False})
+    widgets.definition_note(*(reg[k] for k in MONTHLY_KEYS + YTD_KEYS))
 
 
 render()
