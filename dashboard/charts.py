@@ -32,7 +32,7 @@ def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str) ->
 
 
 def ranking_bars(frame: pd.DataFrame, ind: Indicator, colours: pd.Series, title: str,
-                 average: float | None = None) -> go.Figure:
+                 average: float | None = None, average_label: str = "平均") -> go.Figure:
     """Horizontal bars of one indicator by region, coloured by status, with the average as a line."""
     data = frame.sort_values(ind.key, ascending=True, na_position="first")
     scale = 100 if ind.unit == "rate" else (1 / 10000 if ind.unit == "yuan" else 1)
@@ -46,10 +46,12 @@ def ranking_bars(frame: pd.DataFrame, ind: Indicator, colours: pd.Series, title:
                            hovertemplate="%{y}：%{text}<extra></extra>"))
     if average is not None and not fmt.is_null(average):
         fig.add_vline(x=average * scale, line_dash="dash", line_color="#444",
-                      annotation_text=f"平均 {fmt.value(ind, average)}", annotation_position="top")
+                      annotation_text=f"{average_label} {fmt.value(ind, average)}", annotation_position="top")
     if ind.unit == "rate":
         fig.update_xaxes(ticksuffix="%")
-    return _layout(fig, title, height=max(320, 34 * len(data) + 100))
+    fig = _layout(fig, title, height=max(320, 34 * len(data) + 100))
+    fig.update_layout(margin=dict(r=90))  # room for outside value labels such as "800.0 万元"
+    return fig
 
 
 def category_bars(counts: dict[str, float], title: str) -> go.Figure:

@@ -1,0 +1,125 @@
+"""queries/geo.py: which polygons a map draws for a level and region, limited to the viewer's scope."""
+
+import json
+
+import pytest
+import shapely
+from shapely.geometry import Point, shape
+
+from data.db import get_engine
+from queries import geo
+from queries.engine import Scope
+from tests.test_maps_fixture import (
+    CITY, RENCHENG, RENCHENG_TOWNS, SISHUI, SISHUI_TOWNS, TAIAN, TAISHAN, build_geo_fixture,
+)
+
+
+@pytest.fixture
+def conn(db_url):
+    engine = get_engine(build_geo_fixture(db_url))
+    with engine.connect() as c:
+        yield c
+    engine.dispose()
+
+
+def codes(frame):
+    return frame["region_code"].tolist()
+
+
+def test_counties_of_a_city(conn):
+    frame = geo.map_regions(conn, Scope.everything(), "county", CITY)
+    assert codes(frame) == [RENCHENG, SISHUI]  # 泰山区 belongs to 泰安, not 济宁
+    assert frame["region_name"].tolist() == ["任城区", "泗水县"]
+    assert set(frame["parent_code"]) == {CITY}
+
+
+def test_townships_follow_parent_links_not_prefixes(conn):
+    frame = geo.map_regions(conn, Scope.everything(), "township", SISHUI)
+    assert codes(frame) == SISHUI_TOWNS[:3] + ["370899001000"]  # the development zone is included
+
+
+def test_whole_database_when_no_region(conn):
+    frame = geo.map_regions(conn, Scope.everything(), "county", None)
+    assert codes(frame) == [RENCHENG, SISHUI, TAISHAN]
+
+
+@pytest.mark.parametrize("scope, level, region, expected", [
+    # A county-level viewer sees only their own county on the city map.
+    ((SISHUI,), "county", CITY, [SISHUI]),
+    ((SISHUI,), "township", SISHUI, SISHUI_TOWNS),
+    # Asking for another county's townships, or another city's counties, gives nothing.
+    ((SISHUI,), "township", RENCHENG, []),
+    ((CITY,), "county", TAIAN, []),
+    ((CITY,), "county", None, [RENCHENG, SISHUI]),
+    ((RENCHENG_TOWNS[0],), "township", RENCHENG, [RENCHENG_TOWNS[0]]),
+])
+def test_polygons_are_limited_to_the_scope(conn, scope, level, region, expected):
+    assert codes(geo.map_regions(conn, Scope(scope), level, region)) == expected
+
+
+def test_no_map_for_villages(conn):
+    with pytest.raises(ValueError):
+        geo.map_regions(conn, Scope.everything(), "village", SISHUI)
+
+
+def test_scoped_list_drives_the_polygons(conn):
+    # The page passes exactly the scoped codes to the shapes: a 泗水-only viewer gets one county outline.
+    frame = geo.map_regions(conn, Scope((SISHUI,)), "county", CITY)
+    shapes = geo.shapes_for("county", codes(frame))
+    assert [f["id"] for f in shapes.geojson["features"]] == [SISHUI]
+
+
+def test_county_shapes_keep_only_the_code():
+    shapes = geo.county_shapes([SISHUI, RENCHENG, "999999000000"])
+    features = shapes.geojson["features"]
+    assert sorted(f["id"] for f in features) == [RENCHENG, SISHUI]
+    assert all(f["properties"] == {"code": f["id"]} for f in features)
+    assert shapes.missing == ("999999000000",)
+    assert not shapes.synthetic
+    # Every label point lies inside its own county.
+    by_code = {f["id"]: shape(f["geometry"]) for f in features}
+    for row in shapes.labels.itertuples():
+        assert by_code[row.code].contains(Point(row.lon, row.lat))
+
+
+def test_county_shapes_are_simplified_and_rounded():
+    shapes = geo.county_shapes([SISHUI])
+    text = json.dumps(shapes.geojson)
+    coords = shapely.get_coordinates(shape(shapes.geojson["features"][0]["geometry"]))
+    assert all(len(repr(float(v)).split(".")[1]) <= 5 for v in coords.ravel())
+    assert len(text) < 20_000  # the raw outline alone is ~11 kB per county; simplified it is smaller
+
+
+def test_township_shapes_are_synthetic_and_stable():
+    first = geo.township_shapes(SISHUI, SISHUI_TOWNS)
+    again = geo.township_shapes(SISHUI, list(reversed(SISHUI_TOWNS)))  # order of the list does not matter
+    assert first.synthetic and "示意" in first.source
+    assert [f["id"] for f in first.geojson["features"]] == sorted(SISHUI_TOWNS)
+    assert first.geojson == again.geojson
+    assert all(f["properties"] == {"code": f["id"]} for f in first.geojson["features"])
+    county = shape(geo.county_shapes([SISHUI]).geojson["features"][0]["geometry"])
+    cells = [shape(f["geometry"]) for f in first.geojson["features"]]
+    # The cells tile the county (up to simplification of the outline).
+    assert shapely.union_all(cells).symmetric_difference(county).area < 0.02 * county.area
+
+
+def test_township_shapes_without_a_county_outline():
+    shapes = geo.township_shapes(TAISHAN, ["370902001000"])
+    assert shapes.geojson["features"] == []
+    assert shapes.missing == ("370902001000",)
+
+
+def test_shapes_for_dispatch():
+    assert geo.shapes_for("township", RENCHENG_TOWNS, RENCHENG).synthetic
+    with pytest.raises(ValueError):
+        geo.shapes_for("township", RENCHENG_TOWNS)
+    with pytest.raises(ValueError):
+        geo.shapes_for("village", [])
+
+
+def test_geo_does_not_import_streamlit():
+    import subprocess
+    import sys
+
+    code = "import sys, queries.geo; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=".").returncode == 0
