@@ -28,6 +28,7 @@ def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str) ->
                                  line=dict(color=colour, width=3),
                                  hovertemplate=f"{ind.name} %{{x}}：%{{y:.1f}}%<extra></extra>"))
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(type="category")  # "YYYY-MM" would otherwise be read as dates with English month names
     return _layout(fig, title)
 
 
@@ -60,4 +61,5 @@ def category_bars(counts: dict[str, float], title: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color="#1f5fa8",
                            text=[fmt.count(v) for v in values], textposition="outside", cliponaxis=False))
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, max(values or [1]) * 1.18])  # room for the longest bar's label
     return _layout(fig, title, height=300)

@@ -57,9 +57,9 @@ def delta_text(ind: Indicator, now, before, label: str) -> str:
         return f"{label} —"
     diff = now - before
     if ind.unit == "rate":
-        return f"{label} {diff * 100:+.1f} 个百分点"
+        return f"{label} {round(diff * 100, 1) + 0.0:+.1f} 个百分点"  # + 0.0 turns -0.0 into 0.0
     if ind.unit == "yuan":
-        return f"{label} {diff / 10000:+,.1f} 万元"
+        return f"{label} {round(diff / 10000, 1) + 0.0:+,.1f} 万元"
     return f"{label} {int(round(diff)):+,}"
 
 

@@ -1,11 +1,118 @@
-"""走访 (placeholder until the page is built)."""
+"""走访: completion this month and over the year by area, unvisited children counted by village, and reporting gaps."""
 
+import pandas as pd
 import streamlit as st
+
+from dashboard import charts_topics as ct, engine, widgets
+from queries import compare, fmt, topics_visits
+from queries.registry import by_key
+from queries.topics_common import level_below, rates_above_one
+
+TOP = 20
 
 
 def render() -> None:
-    st.title("走访")
-    st.info("本页正在建设中。")
+    ctx = ct.context()
+    month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
+    reg = by_key()
+    ind = reg["visit_completion"]
+    st.title(f"{ctx['name']} 走访")
+    now, before, label = ct.headline_rows(ctx)
+    if now is None:
+        widgets.no_data()
+        return
+    st.caption(f"截至 {month} 月末 · 在册儿童每月至少走访 1 次 · 对比：{label}")
+    own = engine.ask(topics_visits.visit_monthly, scope, month, ctx["level"], region)
+    own = own[own["region_code"] == region] if region in set(own["region_code"]) else own
+    unvisited = engine.ask(topics_visits.unvisited_by_village, scope, month, region)
+    summary = engine.ask(topics_visits.visit_summary, scope, month, ctx["level"], region)
+    this, last = own.iloc[-1], own.iloc[-2]
+
+    cols = st.columns(4)
+    with cols[0]:
+        ct.headline(ind, now, before, label)
+    with cols[1]:
+        ct.headline(reg["children_total"], now, before, label)
+    with cols[2]:
+        ct.card("本月未达走访要求", f"{fmt.count(summary['children_unvisited'])} 人",
+                [f"分布在 {summary['villages']:,} 个村（社区）"], tooltip="在册儿童中本月走访次数未达到要求的人数")
+    with cols[3]:
+        ct.card("本月走访记录", f"{fmt.count(this['visits'])} 次",
+                [f"上月 {fmt.count(last['visits'])} 次"], tooltip="本月在册儿童的走访记录条数")
+    if now["children_total"] == 0:
+        widgets.no_data("所选区域本月没有在册儿童，无需走访。")
+        return
+    _warnings(ctx, reg)
+
+    left, right = st.columns([2, 3])
+    with left:
+        ct.plot(ct.rate_trend(own, ind, widgets.chart_title("近 12 个月走访完成率", "%", month)))
+    with right:
+        _by_township(ctx, ind)
+    sub_level = level_below(ctx["level"])
+    grid = engine.ask(topics_visits.visit_monthly, scope, month, sub_level, region)
+    if not grid.empty:
+        what = "各乡镇（街道）" if sub_level == "township" else "各县区"
+        ct.plot(ct.status_heatmap(grid, ind, widgets.chart_title(f"{what}逐月走访完成率", "%", month)))
+        st.caption("格中数字为完成率（%）；绿 ≥95%，黄 ≥85%，红 <85%，灰色为无在册儿童。")
+    widgets.definition_note(ind)
+
+    st.subheader("本月未达走访要求的儿童（按村计数）")
+    if unvisited.empty:
+        st.success("本月所有在册儿童均已按要求走访。")
+        return
+    top = unvisited.head(TOP)
+    names = [f"{r.region_name}（{r.township_name}）" for r in top.itertuples()]
+    ct.plot(ct.hbars(names, top["children_unvisited"], [f"{v:,} 人" for v in top["children_unvisited"]],
+                     widgets.chart_title(f"未达要求人数最多的 {min(TOP, len(unvisited))} 个村（社区）", "人", month)))
+    table = pd.DataFrame({"区划代码": unvisited["region_code"], "村（社区）": unvisited["region_name"],
+                          "所属乡镇（街道）": unvisited["township_name"], "所属县区": unvisited["county_name"],
+                          "在册儿童": unvisited["children_total"], "未达要求人数": unvisited["children_unvisited"]})
+    with st.expander(f"全部 {len(table):,} 个村（社区）"):
+        st.dataframe(table, hide_index=True)
+    ct.csv_button(table, "下载按村计数名单（CSV）", f"未走访儿童_按村_{month}.csv", key="unvisited_csv")
+    st.caption("只统计人数，不列儿童个人信息。")
+
+
+def _by_township(ctx: dict, ind) -> None:
+    month = ctx["month"]
+    towns = engine.indicator_frame(ctx["scope"], month, "township", ctx["region"])
+    towns = towns[towns["children_total"] > 0]
+    if towns.empty:
+        widgets.no_data()
+        return
+    worst = towns.sort_values(ind.key, na_position="first").head(TOP)
+    title = "各乡镇（街道）本月走访完成率" if len(towns) <= TOP else f"完成率最低的 {TOP} 个乡镇（街道）"
+    colours = compare.statuses(worst, [ind.key])[ind.key]
+    labels = ct.township_labels(ctx, worst.index, worst["region_name"])
+    ct.plot(ct.hbars(labels, worst[ind.key].astype(float) * 100, [fmt.percent(v) for v in worst[ind.key]],
+                     widgets.chart_title(title, "%", month), colours=ct.rate_colours(worst[ind.key], colours),
+                     suffix="%"))
+
+
+def _warnings(ctx: dict, reg: dict) -> None:
+    flagged = engine.ask(topics_visits.visit_warnings, ctx["scope"], ctx["month"], ctx["region"])
+    silent = flagged[flagged["problem"] == "none"]
+    dropped = flagged[flagged["problem"] == "drop"]
+    if len(silent):
+        st.warning(f"{len(silent)} 个乡镇（街道）本月没有任何走访记录（有在册儿童）：" + "、".join(_named(silent.head(15), ctx))
+                   + ("等" if len(silent) > 15 else "") + "。请确认是否漏报。")
+    if len(dropped):
+        parts = [f"{name}（{r.visits:,} 次，上月 {r.visits_before:,} 次）"
+                 for name, r in zip(_named(dropped.head(10), ctx), dropped.head(10).itertuples())]
+        st.warning(f"{len(dropped)} 个乡镇（街道）本月走访记录不足上月一半：" + "、".join(parts)
+                   + ("等" if len(dropped) > 10 else "") + "。")
+    towns = engine.indicator_frame(ctx["scope"], ctx["month"], "township", ctx["region"])
+    above = rates_above_one(towns, ["visit_completion"], {"visit_completion": reg["visit_completion"].name})
+    if above:
+        st.warning("走访完成率超过 100%，请核对走访台账：" + "；".join(above))
+
+
+def _named(frame: pd.DataFrame, ctx: dict) -> list[str]:
+    """Township names, with the county in front when the page covers the whole city (names repeat across counties)."""
+    if ctx["is_county"]:
+        return frame["region_name"].tolist()
+    return [f"{p or ''}{n}" for p, n in zip(frame["parent_name"], frame["region_name"])]
 
 
 render()

@@ -1,7 +1,7 @@
 """The import format declared once: per table its sheet name, columns, key and cross-table rules."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Table
@@ -24,7 +24,7 @@ LEVEL_ALIASES = {
 STATION_ALIASES = {"儿童关爱之家": "home"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: fields key dicts
 class Field:
     """One column of a table: its header, stored column, how cells are read and what it must match."""
 

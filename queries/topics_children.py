@@ -1,0 +1,36 @@
+"""儿童底数 page queries: children by region with per-10,000 rates, and monthly 新增/退出 over a year."""
+
+import pandas as pd
+
+from queries.catalog import regions
+from queries.engine import Scope, divide, indicators, scope_params
+from queries.topics_common import parent_names, run_monthly, window_labels, window_params
+
+CATEGORY_KEYS = ["children_orphan", "children_unsupported", "children_disabled_ill", "children_dibao",
+                 "children_other_difficulty", "children_left_behind"]
+COLUMNS = ["region_name", "children_total", *CATEGORY_KEYS, "children_new", "children_exited"]
+
+
+def children_by_region(conn, scope: Scope, month: str, level: str, region: str | None = None) -> pd.DataFrame:
+    """The engine's children figures per region of `level`, with its parent's name, 未成年人口 and 每万名未成年人在册数.
+
+    per_10k = children_total ÷ minor_population × 10,000; null when the population is unknown or 0.
+    """
+    frame = indicators(conn, month, level, region, scope=scope)[COLUMNS]
+    population = regions(conn, level, region, scope).set_index("region_code")["minor_population"]
+    frame = frame.assign(minor_population=pd.to_numeric(population.reindex(frame.index), errors="coerce"))
+    frame["per_10k"] = divide(frame["children_total"], frame["minor_population"]) * 10000
+    frame.insert(1, "parent_name", parent_names(conn, scope, level, region).reindex(frame.index))
+    return frame
+
+
+def children_monthly(conn, scope: Scope, month: str, level: str, region: str | None = None) -> pd.DataFrame:
+    """For the region(s) of `level` under `region` taken together: children on the roll, 新增 and 退出 for each
+    of the 12 months ending at `month`."""
+    params = {"level": level, **window_params(month), **scope_params(conn, scope, region)}
+    counts = run_monthly(conn, "topic_children_monthly", params).set_index("k")
+    labels = window_labels(month)
+    out = counts.reindex(list(labels)).fillna(0)
+    out = out.apply(pd.to_numeric).astype(int)
+    out.insert(0, "month", [labels[k] for k in out.index])
+    return out.reset_index(drop=True)

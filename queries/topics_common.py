@@ -1,0 +1,89 @@
+"""Shared pieces of the topic pages' queries: month windows, list scoping, region names, sanity checks."""
+
+import pandas as pd
+
+from queries import fmt
+from queries.catalog import regions
+from queries.engine import Scope, as_period, divide, period_params, run_sql, scope_params, sql
+from queries.periods import Month
+
+WINDOW = 12  # topic_months.sql binds exactly this many months
+
+
+def month_window(month: str, months: int = WINDOW) -> list[Month]:
+    """The `months` months ending at `month`, oldest first."""
+    end = Month.parse(month)
+    return [end.shift(-back) for back in range(months - 1, -1, -1)]
+
+
+def window_params(month: str) -> dict:
+    """Bind values :start_k / :end_k (k = 1 oldest … 12 = `month`) for topic_months.sql."""
+    params = {}
+    for k, m in enumerate(month_window(month, WINDOW), start=1):
+        params[f"start_{k}"] = m.start
+        params[f"end_{k}"] = m.end
+    params["window_start"] = params["start_1"]
+    params["window_end"] = params[f"end_{WINDOW}"]
+    return params
+
+
+def window_labels(month: str) -> dict[int, str]:
+    """k → 'YYYY-MM' for the window ending at `month`."""
+    return {k: str(m) for k, m in enumerate(month_window(month, WINDOW), start=1)}
+
+
+def run_monthly(conn, name: str, params: dict) -> pd.DataFrame:
+    """Run queries/sql/NAME.sql with the CTEs `target` (scoped regions) and `months` (the window)."""
+    body = ("WITH target AS (\n" + sql("targets") + "\n),\nmonths AS (\n" + sql("topic_months") + "\n)\n"
+            + sql(name))
+    return run_sql(conn, body, params)
+
+
+def list_params(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """Bind values for the gap lists: :roots/:scope and the dates of the month."""
+    return {**period_params(as_period(month)), **scope_params(conn, scope, region)}
+
+
+def level_below(level: str) -> str:
+    """The level whose regions a page lists under a region of `level`."""
+    return {"city": "county", "county": "township", "township": "village"}.get(level, "village")
+
+
+def rates_above_one(frame: pd.DataFrame, keys, names: dict[str, str]) -> list[str]:
+    """'某镇 走访完成率 103.2%' for every rate above 100 % — a sign of duplicated or misfiled rows."""
+    out = []
+    for key in keys:
+        if key not in frame:
+            continue
+        values = pd.to_numeric(frame[key], errors="coerce")
+        for code in values.index[values > 1 + 1e-9]:
+            out.append(f"{frame.at[code, 'region_name']} {names.get(key, key)} {fmt.percent(values[code])}")
+    return out
+
+
+def parent_names(conn, scope: Scope, level: str, region: str | None) -> pd.Series:
+    """Region code → the name of its parent, for regions of `level` under `region` (e.g. township → county)."""
+    own = regions(conn, level, region, scope)
+    parents = regions(conn, level_above(level), None, scope).set_index("region_code")["region_name"]
+    return own.set_index("region_code")["parent_code"].map(parents)
+
+
+def level_above(level: str) -> str:
+    return {"village": "township", "township": "county", "county": "city"}.get(level, "city")
+
+
+def region_row(frame: pd.DataFrame, region: str | None) -> pd.Series | None:
+    """The row of `region` in an engine frame; with no region, the only row there is (else None)."""
+    if region is not None:
+        return frame.loc[region] if region in frame.index else None
+    return frame.iloc[0] if len(frame) == 1 else None
+
+
+def to_dates(values: pd.Series) -> pd.Series:
+    """Dates as SQLite (ISO text) and PostgreSQL (date objects) return them, as datetime64."""
+    return pd.to_datetime(values, errors="coerce")
+
+
+def time_progress(month: str) -> float:
+    """序时进度 of a month, as the engine defines it: month number ÷ 12."""
+    return float(divide(pd.Series([Month.parse(month).month]), pd.Series([12])).iloc[0])
