@@ -19,6 +19,12 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def month_label(month: str, first: bool = False) -> str:
+    """'2026-01' → '2026年1月'; other months just '3月' unless first on the axis."""
+    year, number = month.split("-")
+    return f"{year}年{int(number)}月" if first or number == "01" else f"{int(number)}月"
+
+
 def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str) -> go.Figure:
     """Lines of several rates over months, in percent."""
     fig = go.Figure()
@@ -28,7 +34,10 @@ def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str) ->
                                  line=dict(color=colour, width=3),
                                  hovertemplate=f"{ind.name} %{{x}}：%{{y:.1f}}%<extra></extra>"))
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(type="category")  # "YYYY-MM" would otherwise be read as dates with English month names
+    # "YYYY-MM" would otherwise be read as dates with English month names.
+    months = list(dict.fromkeys(frame["month"]))
+    fig.update_xaxes(type="category", tickangle=0, tickmode="array", tickvals=months[::2],
+                     ticktext=[month_label(m, i == 0) for i, m in enumerate(months[::2])])
     return _layout(fig, title)
 
 

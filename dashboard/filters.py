@@ -31,6 +31,11 @@ def sidebar(meta: dict) -> None:
     names.update(zip(counties["region_code"], counties["region_name"]))
     st.session_state["_region_names"] = names
     options = list(names)
+    # A bound selectbox keeps its label in the URL; accept a 区划代码 there too and turn it into the label.
+    asked = st.query_params.get("region")
+    if asked in names:
+        st.query_params["region"] = names[asked]
+        st.session_state["region"] = asked
     if options:
         bar.selectbox("区域", options, format_func=lambda c: names.get(c, c), key="region",
                       bind="query-params", help="全市或某一县（市、区）")
