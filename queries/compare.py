@@ -3,7 +3,7 @@
 import pandas as pd
 
 from queries.catalog import region_info, regions
-from queries.engine import Scope, indicators
+from queries.engine import Scope, indicators, indicators_over
 from queries.periods import Month
 from queries.registry import by_key, status
 
@@ -44,13 +44,8 @@ def peer_rank(conn, scope: Scope, month: str, region: str, keys: list[str]) -> d
 def trend(conn, scope: Scope, month: str, level: str, region: str | None, months: int = 12) -> pd.DataFrame:
     """Indicators of the given region(s) for the `months` months ending at `month`, long format."""
     end = Month.parse(month)
-    frames = []
-    for back in range(months - 1, -1, -1):
-        m = end.shift(-back)
-        f = indicators(conn, m, level, region, scope=scope).reset_index()
-        f.insert(0, "month", str(m))
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+    return indicators_over(conn, [end.shift(-back) for back in range(months - 1, -1, -1)], level, region,
+                           scope=scope)
 
 
 def snapshot(conn, scope: Scope, month: str, region: str) -> pd.DataFrame:

@@ -113,40 +113,77 @@ def period_params(period: Period) -> dict:
     }
 
 
-def measures(conn, when: Month | Period | str, level: str, region: str | None, scope: Scope,
-             visit_rule: VisitRule = DEFAULT_VISIT_RULE) -> pd.DataFrame:
-    """Every measure (counts and sums) per target region, indexed by region code."""
+PERIOD_COLUMNS = ("month_start", "month_end", "year_start", "year", "due_cutoff", "spend_until")
+
+
+def period_cte(periods: list[Period]) -> tuple[str, dict]:
+    """The CTE body listing the periods one statement computes, with its bind values.
+
+    Only numbered bind *names* are generated here; every value is bound, never written into the SQL.
+    """
+    rows, params = [], {}
+    for i, period in enumerate(periods):
+        values = (period.start, period.end, period.year_start, period.year, period.assessment_cutoff,
+                  period.month_start)
+        names = [f"p{i}_{column}" for column in PERIOD_COLUMNS]
+        params.update(zip(names, values))
+        rows.append(f"SELECT {i} AS period_id, "
+                    + ", ".join(f":{name} AS {column}" for name, column in zip(names, PERIOD_COLUMNS)))
+    return "\nUNION ALL\n".join(rows), params
+
+
+def measures_over(conn, periods: list[Period], level: str, region: str | None, scope: Scope,
+                  visit_rule: VisitRule = DEFAULT_VISIT_RULE) -> pd.DataFrame:
+    """Every measure (counts and sums) per period and target region: one query per family for all periods."""
     if level not in LEVEL_ORDER:
         raise ValueError(f"unknown level {level!r}")
-    period = as_period(when)
-    params = {
-        "level": level,
-        **period_params(period),
-        **visit_rule.params(),
-        **scope_params(conn, scope, region),
-    }
-    frame = scoped(conn, "target_regions", params).set_index("region_code")
+    periods_sql, params = period_cte(periods)
+    params.update({"level": level, **visit_rule.params(), **scope_params(conn, scope, region)})
+    head = "WITH target AS (\n" + sql("targets") + "\n),\nperiod AS (\n" + periods_sql + "\n)\n"
+    keys = ["period_id", "region_code"]
+    frame = run_sql(conn, head + sql("target_regions"), params).set_index(keys)
     for family in FAMILIES:
-        part = scoped(conn, family, params).set_index("region_code")
-        frame = frame.join(part, how="left")
+        part = run_sql(conn, head + sql(family), params)
+        frame = frame.join(part.set_index(keys), how="left")
     sums = [c for c in frame.columns if c != "region_name"]
     frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
-    frame["month_number"] = period.month_number
+    period_ids = frame.index.get_level_values("period_id")
+    frame["month_number"] = [periods[i].month_number for i in period_ids]
     frame["months_in_year"] = 12
     return frame.sort_index()
 
 
-def indicators(conn, month: Month | Period | str, level: str, region: str | None = None, *,
-               scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
-               with_measures: bool = False) -> pd.DataFrame:
-    """One row per region of `level` under `region` inside `scope`: region_name and every indicator key."""
-    m = measures(conn, month, level, region, scope, visit_rule)
+def measures(conn, when: Month | Period | str, level: str, region: str | None, scope: Scope,
+             visit_rule: VisitRule = DEFAULT_VISIT_RULE) -> pd.DataFrame:
+    """Every measure (counts and sums) per target region for one period, indexed by region code."""
+    frame = measures_over(conn, [as_period(when)], level, region, scope, visit_rule)
+    return frame.droplevel("period_id")
+
+
+def _ratios(m: pd.DataFrame, level: str, with_measures: bool) -> pd.DataFrame:
     out = pd.DataFrame({"region_name": m["region_name"]}, index=m.index)
     for ind in load_registry():
         out[ind.key] = _value(ind, m, level)
     if with_measures:
         extra = [c for c in m.columns if c not in out.columns]
         out = out.join(m[extra])
+    return out
+
+
+def indicators(conn, month: Month | Period | str, level: str, region: str | None = None, *,
+               scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
+               with_measures: bool = False) -> pd.DataFrame:
+    """One row per region of `level` under `region` inside `scope`: region_name and every indicator key."""
+    return _ratios(measures(conn, month, level, region, scope, visit_rule), level, with_measures)
+
+
+def indicators_over(conn, months: list[Month], level: str, region: str | None = None, *,
+                    scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
+                    with_measures: bool = False) -> pd.DataFrame:
+    """indicators() for several months in one pass: long format with a `month` column, then region_code."""
+    m = measures_over(conn, [mo.period for mo in months], level, region, scope, visit_rule)
+    out = _ratios(m, level, with_measures).reset_index()
+    out.insert(0, "month", [str(months[i]) for i in out.pop("period_id")])
     return out
 
 

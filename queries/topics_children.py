@@ -3,8 +3,8 @@
 import pandas as pd
 
 from queries.catalog import regions
-from queries.engine import Scope, divide, indicators, scope_params
-from queries.topics_common import parent_names, run_monthly, window_labels, window_params
+from queries.engine import Scope, divide, indicators, indicators_over
+from queries.topics_common import month_window, parent_names
 
 CATEGORY_KEYS = ["children_orphan", "children_unsupported", "children_disabled_ill", "children_dibao",
                  "children_other_difficulty", "children_left_behind"]
@@ -27,10 +27,11 @@ def children_by_region(conn, scope: Scope, month: str, level: str, region: str |
 def children_monthly(conn, scope: Scope, month: str, level: str, region: str | None = None) -> pd.DataFrame:
     """For the region(s) of `level` under `region` taken together: children on the roll, 新增 and 退出 for each
     of the 12 months ending at `month`."""
-    params = {"level": level, **window_params(month), **scope_params(conn, scope, region)}
-    counts = run_monthly(conn, "topic_children_monthly", params).set_index("k")
-    labels = window_labels(month)
-    out = counts.reindex(list(labels)).fillna(0)
-    out = out.apply(pd.to_numeric).astype(int)
-    out.insert(0, "month", [labels[k] for k in out.index])
-    return out.reset_index(drop=True)
+    window = [str(m) for m in month_window(month)]
+    frame = indicators_over(conn, month_window(month), level, region, scope=scope)
+    counts = ["children_total", "children_new", "children_exited"]
+    # Counts add up across the regions of one level (they do not overlap); rates would not.
+    out = frame.groupby("month")[counts].sum().reindex(window).fillna(0).astype(int)
+    return out.rename_axis("month").reset_index()
+
+

@@ -4,39 +4,16 @@ import pandas as pd
 
 from queries import fmt
 from queries.catalog import regions
-from queries.engine import Scope, as_period, divide, period_params, run_sql, scope_params, sql
+from queries.engine import Scope, as_period, divide, period_params, scope_params
 from queries.periods import Month
 
-WINDOW = 12  # topic_months.sql binds exactly this many months
+WINDOW = 12  # months on the topic pages' trend charts
 
 
 def month_window(month: str, months: int = WINDOW) -> list[Month]:
     """The `months` months ending at `month`, oldest first."""
     end = Month.parse(month)
     return [end.shift(-back) for back in range(months - 1, -1, -1)]
-
-
-def window_params(month: str) -> dict:
-    """Bind values :start_k / :end_k (k = 1 oldest … 12 = `month`) for topic_months.sql."""
-    params = {}
-    for k, m in enumerate(month_window(month, WINDOW), start=1):
-        params[f"start_{k}"] = m.start
-        params[f"end_{k}"] = m.end
-    params["window_start"] = params["start_1"]
-    params["window_end"] = params[f"end_{WINDOW}"]
-    return params
-
-
-def window_labels(month: str) -> dict[int, str]:
-    """k → 'YYYY-MM' for the window ending at `month`."""
-    return {k: str(m) for k, m in enumerate(month_window(month, WINDOW), start=1)}
-
-
-def run_monthly(conn, name: str, params: dict) -> pd.DataFrame:
-    """Run queries/sql/NAME.sql with the CTEs `target` (scoped regions) and `months` (the window)."""
-    body = ("WITH target AS (\n" + sql("targets") + "\n),\nmonths AS (\n" + sql("topic_months") + "\n)\n"
-            + sql(name))
-    return run_sql(conn, body, params)
 
 
 def list_params(conn, scope: Scope, month: str, region: str | None) -> dict:

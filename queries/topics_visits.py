@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from queries.engine import (DEFAULT_VISIT_RULE, Scope, as_period, divide, indicators, period_params, run_sql,
-                            scope_params, sql)
-from queries.topics_common import parent_names, region_row, run_monthly, window_labels, window_params
+from queries.engine import (DEFAULT_VISIT_RULE, Scope, as_period, divide, indicators, indicators_over,
+                            period_params, run_sql, scope_params, sql)
+from queries.topics_common import month_window, parent_names, region_row
 
 DROP_RATIO = 0.5  # visits this month below half of last month's are worth a question
 
@@ -12,20 +12,13 @@ DROP_RATIO = 0.5  # visits this month below half of last month's are worth a que
 def visit_monthly(conn, scope: Scope, month: str, level: str, region: str | None = None) -> pd.DataFrame:
     """Per region of `level` under `region` and per month of the 12 ending at `month`: children on the roll,
     children visited as required, visits logged and visit_completion (long format, months oldest first)."""
-    params = {"level": level, **window_params(month), **DEFAULT_VISIT_RULE.params(),
-              **scope_params(conn, scope, region)}
-    counts = run_monthly(conn, "topic_visit_monthly", params)
-    names = run_sql(conn, "WITH target AS (\n" + sql("targets") + "\n)\n" + sql("target_regions"), params)
-    labels = window_labels(month)
-    grid = pd.MultiIndex.from_product([names["region_code"], list(labels)], names=["region_code", "k"])
-    counts = counts.set_index(["region_code", "k"]).reindex(grid)
-    counts = counts.apply(pd.to_numeric, errors="coerce").fillna(0).astype(int).reset_index()
-    counts["month"] = counts["k"].map(labels)
-    counts["region_name"] = counts["region_code"].map(names.set_index("region_code")["region_name"])
-    counts["visit_completion"] = divide(counts["children_visited"], counts["children_total"])
+    frame = indicators_over(conn, month_window(month), level, region, scope=scope, with_measures=True)
+    frame = frame.rename(columns={"visits_logged": "visits"})
+    for column in ("children_total", "children_visited", "visits"):
+        frame[column] = frame[column].astype(int)
     columns = ["region_code", "region_name", "month", "children_total", "children_visited", "visits",
                "visit_completion"]
-    return counts.sort_values(["region_code", "month"])[columns].reset_index(drop=True)
+    return frame.sort_values(["region_code", "month"])[columns].reset_index(drop=True)
 
 
 def unvisited_by_village(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
@@ -50,10 +43,11 @@ def visit_summary(conn, scope: Scope, month: str, level: str, region: str | None
 
 def visit_warnings(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
     """Townships with children on the roll that logged no visits this month, or fewer than half of last month's."""
-    frame = visit_monthly(conn, scope, month, "township", region)
-    labels = window_labels(month)
-    now = frame[frame["month"] == labels[12]].set_index("region_code")
-    before = frame[frame["month"] == labels[11]].set_index("region_code")["visits"]
+    months = month_window(month, 2)
+    frame = indicators_over(conn, months, "township", region, scope=scope, with_measures=True)
+    frame = frame.rename(columns={"visits_logged": "visits"})
+    now = frame[frame["month"] == str(months[1])].set_index("region_code")
+    before = frame[frame["month"] == str(months[0])].set_index("region_code")["visits"]
     now = now.assign(visits_before=before.reindex(now.index).fillna(0).astype(int))
     now["ratio"] = divide(now["visits"], now["visits_before"])
     silent = (now["children_total"] > 0) & (now["visits"] == 0)

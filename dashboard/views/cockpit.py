@@ -1,6 +1,5 @@
 """领导驾驶舱: headline numbers coloured against targets, comparisons, rank, red list and trends."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, engine, filters, widgets

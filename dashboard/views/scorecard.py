@@ -19,7 +19,7 @@ def render() -> None:
     try:
         rubric = scorecard.load_rubric()
     except scorecard.RubricError as err:
-        st.error(f"考评细则文件有误，请市未保办修改后刷新本页（格式见 docs/rubric.md）。\n\n"
+        st.error("考评细则文件有误，请市未保办修改后刷新本页（格式见 docs/rubric.md）。\n\n"
                  + "\n".join(f"- {p}" for p in err.problems) + f"\n\n文件：{err.path}")
         return
     card = engine.ask(scorecard.scorecard, scope, month, rubric, region)

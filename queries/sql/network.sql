@@ -1,30 +1,33 @@
--- network: per target region, the units that exist (from the region table) at each level and
--- those with an active station or an active post at :month_end.
-SELECT t.code AS region_code,
+-- network: per target region and period, the units that exist (from the region table) at each
+-- level and those with an active station or an active post at E.
+SELECT p.period_id, t.code AS region_code,
   SUM(CASE WHEN u.level = 'county' THEN 1 ELSE 0 END) AS counties,
-  SUM(CASE WHEN u.level = 'county' AND centre.region_code IS NOT NULL THEN 1 ELSE 0 END) AS counties_with_centre,
+  SUM(CASE WHEN u.level = 'county' AND s.centre > 0 THEN 1 ELSE 0 END) AS counties_with_centre,
   SUM(CASE WHEN u.level = 'township' THEN 1 ELSE 0 END) AS townships,
-  SUM(CASE WHEN u.level = 'township' AND ws.region_code IS NOT NULL THEN 1 ELSE 0 END) AS townships_with_station,
-  SUM(CASE WHEN u.level = 'township' AND sup.region_code IS NOT NULL THEN 1 ELSE 0 END) AS townships_with_supervisor,
+  SUM(CASE WHEN u.level = 'township' AND s.workstation > 0 THEN 1 ELSE 0 END) AS townships_with_station,
+  SUM(CASE WHEN u.level = 'township' AND w.supervisor > 0 THEN 1 ELSE 0 END) AS townships_with_supervisor,
   SUM(CASE WHEN u.level = 'village' THEN 1 ELSE 0 END) AS villages,
-  SUM(CASE WHEN u.level = 'village' AND home.region_code IS NOT NULL THEN 1 ELSE 0 END) AS villages_with_home,
-  SUM(CASE WHEN u.level = 'village' AND dir.region_code IS NOT NULL THEN 1 ELSE 0 END) AS villages_with_director
+  SUM(CASE WHEN u.level = 'village' AND s.home > 0 THEN 1 ELSE 0 END) AS villages_with_home,
+  SUM(CASE WHEN u.level = 'village' AND w.director > 0 THEN 1 ELSE 0 END) AS villages_with_director
 FROM target t
 JOIN region_closure c ON c.ancestor = t.code
 JOIN region u ON u.code = c.descendant
-LEFT JOIN (SELECT DISTINCT region_code FROM station WHERE kind = 'centre'
-           AND built_on <= :month_end AND (closed_on IS NULL OR closed_on > :month_end)) centre
-       ON centre.region_code = u.code
-LEFT JOIN (SELECT DISTINCT region_code FROM station WHERE kind = 'workstation'
-           AND built_on <= :month_end AND (closed_on IS NULL OR closed_on > :month_end)) ws
-       ON ws.region_code = u.code
-LEFT JOIN (SELECT DISTINCT region_code FROM station WHERE kind = 'home'
-           AND built_on <= :month_end AND (closed_on IS NULL OR closed_on > :month_end)) home
-       ON home.region_code = u.code
-LEFT JOIN (SELECT DISTINCT region_code FROM worker_post WHERE post = 'supervisor'
-           AND started_on <= :month_end AND (ended_on IS NULL OR ended_on > :month_end)) sup
-       ON sup.region_code = u.code
-LEFT JOIN (SELECT DISTINCT region_code FROM worker_post WHERE post = 'director'
-           AND started_on <= :month_end AND (ended_on IS NULL OR ended_on > :month_end)) dir
-       ON dir.region_code = u.code
-GROUP BY t.code
+CROSS JOIN period p
+LEFT JOIN (
+  SELECT ps.period_id, st.region_code,
+    SUM(CASE WHEN st.kind = 'centre' THEN 1 ELSE 0 END) AS centre,
+    SUM(CASE WHEN st.kind = 'workstation' THEN 1 ELSE 0 END) AS workstation,
+    SUM(CASE WHEN st.kind = 'home' THEN 1 ELSE 0 END) AS home
+  FROM station st
+  JOIN period ps ON st.built_on <= ps.month_end AND (st.closed_on IS NULL OR st.closed_on > ps.month_end)
+  GROUP BY ps.period_id, st.region_code
+) s ON s.region_code = u.code AND s.period_id = p.period_id
+LEFT JOIN (
+  SELECT pw.period_id, wp.region_code,
+    SUM(CASE WHEN wp.post = 'supervisor' THEN 1 ELSE 0 END) AS supervisor,
+    SUM(CASE WHEN wp.post = 'director' THEN 1 ELSE 0 END) AS director
+  FROM worker_post wp
+  JOIN period pw ON wp.started_on <= pw.month_end AND (wp.ended_on IS NULL OR wp.ended_on > pw.month_end)
+  GROUP BY pw.period_id, wp.region_code
+) w ON w.region_code = u.code AND w.period_id = p.period_id
+GROUP BY p.period_id, t.code
