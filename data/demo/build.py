@@ -1,0 +1,154 @@
+"""Writes the demo data set: replaces everything in the database in one transaction, city by city."""
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, insert, select
+
+from data import schema
+from data.db import bump_data_version, get_meta, set_meta
+from data.demo.generate import generate_city
+from data.demo.spec import JINING, province_cities
+from data.demo.timeline import Timeline
+from data.ids import DEMO_KEY, key_fingerprint
+
+DEFAULT_SEED = 20221
+SCALES = ("city", "province")
+GENERATOR = "演示数据生成器"
+BATCH = 50_000
+TABLE_ORDER = ("region", "child", "worker_post", "station", "visit", "training", "budget", "spending")
+
+
+@dataclass
+class Summary:
+    """What build_demo wrote, for the command's message and for tests."""
+
+    scale: str
+    seed: int
+    today: date
+    last_complete: str
+    rows: dict = field(default_factory=dict)        # table → rows written
+    levels: dict = field(default_factory=dict)      # region level → count
+    on_roll: int = 0                                # children on the roll at the last complete month
+    seconds_generate: float = 0.0
+    seconds_write: float = 0.0
+    seconds: float = 0.0                            # wall time in all, commit included
+
+
+def cities_for(scale: str, seed: int):
+    if scale == "city":
+        return [JINING]
+    if scale == "province":
+        return province_cities(seed)
+    raise ValueError(f"未知规模 {scale!r}：可选 city 或 province")
+
+
+def existing_data(engine) -> str | None:
+    """What the database holds now: None (no regions), 'demo' or 'real' (imported data)."""
+    schema.create_schema(engine)
+    with engine.connect() as conn:
+        if not conn.execute(select(func.count()).select_from(schema.region)).scalar():
+            return None
+        return "demo" if get_meta(conn, "is_demo") == "1" else "real"
+
+
+def has_data(engine) -> bool:
+    """True when the database already holds regions (demo or real)."""
+    return existing_data(engine) is not None
+
+
+def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: date | None = None,
+               progress=None) -> Summary:
+    """Replace the database's contents with the demo data set of that scale and seed, as of `today`."""
+    today = today or date.today()
+    tl = Timeline(today)
+    cities = cities_for(scale, seed)
+    summary = Summary(scale, seed, today, tl.last_complete)
+    begun = time.perf_counter()
+    schema.create_schema(engine)
+    with engine.begin() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # index updates of a large load stay in memory (per connection, reset below)
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        for table in (*schema.DATA_TABLES, schema.region_closure, schema.import_log, schema.meta):
+            conn.execute(delete(table))
+        # Secondary indexes are built once at the end (a sort) instead of updated row by row at
+        # random places; on SQLite readers keep seeing the old data (WAL) meanwhile, and a failed
+        # build rolls the DDL back with everything else.
+        deferred = [ix for t in schema.DATA_TABLES for ix in t.indexes] if sqlite else []
+        for index in deferred:
+            index.drop(conn)
+        for i, spec in enumerate(cities, 1):
+            started = time.perf_counter()
+            data = generate_city(spec, tl, seed)
+            summary.seconds_generate += time.perf_counter() - started
+            started = time.perf_counter()
+            for name in TABLE_ORDER:
+                frame = data.frames[name]
+                write_frame(conn, getattr(schema, name), frame)
+                summary.rows[name] = summary.rows.get(name, 0) + len(frame)
+            summary.seconds_write += time.perf_counter() - started
+            region = data.frames["region"]
+            for level, n in region["level"].value_counts().items():
+                summary.levels[level] = summary.levels.get(level, 0) + int(n)
+            child = data.frames["child"]
+            e = np.datetime64(tl.e_last, "D")
+            summary.on_roll += int(((child["enrolled_on"].to_numpy("M8[D]") <= e)
+                                    & ~(child["exited_on"].to_numpy("M8[D]") <= e)).sum())
+            if progress:
+                progress(i, len(cities), spec, summary)
+        started = time.perf_counter()
+        for index in deferred:
+            index.create(conn)
+        summary.rows["region_closure"] = schema.rebuild_closure(conn)
+        now = datetime.now()
+        source = f"python -m data.demo --scale {scale} --seed {seed}"
+        for name in TABLE_ORDER:
+            conn.execute(insert(schema.import_log).values(
+                imported_at=now, table_name=name, rows=summary.rows[name], source=source, imported_by=GENERATOR))
+        set_meta(conn, "is_demo", "1")
+        set_meta(conn, "demo_seed", str(seed))
+        set_meta(conn, "demo_scale", scale)
+        set_meta(conn, "demo_today", today.isoformat())
+        set_meta(conn, "id_key_fingerprint", key_fingerprint(DEMO_KEY.encode()))
+        bump_data_version(conn)
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")
+        summary.seconds_write += time.perf_counter() - started
+    summary.seconds = time.perf_counter() - begun
+    return summary
+
+
+def _values(series: pd.Series, sqlite: bool) -> list:
+    """A column as driver values: dates as ISO text on SQLite (what SQLAlchemy stores) or date objects,
+    missing values as None, numpy scalars as Python ones."""
+    arr = series.to_numpy()
+    if np.issubdtype(arr.dtype, np.datetime64):
+        arr = arr.astype("M8[D]")
+        if sqlite:
+            out = np.datetime_as_string(arr, unit="D").astype(object)
+            out[np.isnat(arr)] = None
+            return out.tolist()
+        return arr.astype(object).tolist()
+    if arr.dtype.kind in "biuf":
+        return arr.tolist()
+    return [None if v is None or (isinstance(v, float) and v != v) else v for v in arr.tolist()]
+
+
+def write_frame(conn, table, frame: pd.DataFrame) -> None:
+    """Insert a frame's rows with the driver's executemany, the SQL compiled by SQLAlchemy."""
+    if frame.empty:
+        return
+    columns = [c.name for c in table.columns if c.name in frame.columns]
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
+    sqlite = conn.dialect.name == "sqlite"
+    positional = compiled.positiontup is not None
+    order = list(compiled.positiontup) if positional else columns
+    sql = str(compiled)
+    for start in range(0, len(frame), BATCH):  # converted batch by batch to bound memory
+        part = frame.iloc[start:start + BATCH]
+        rows = zip(*(_values(part[c], sqlite) for c in order))
+        conn.exec_driver_sql(sql, list(rows) if positional else [dict(zip(order, r)) for r in rows])
