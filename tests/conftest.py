@@ -60,3 +60,16 @@ def demo_url(tmp_path_factory):
     build_demo(engine, scale="city", seed=20221)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(demo_url):
+    """The dashboard served on the demo database, for the browser tests; stopped at the end."""
+    from tests.browser import CHROMIUM, serve
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: make test installs it with apt-get")
+        pytest.skip("chromium not installed")
+    with serve(demo_url) as url:
+        yield url

@@ -1,48 +1,12 @@
 """县区排名与地图 in Debian's chromium: the map draws with the network cut off, a click drills, 返回 goes back."""
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-from tests.test_maps_page import page_db  # noqa: F401  (the same database as the AppTest)
+from tests.browser import ARGS, CHROMIUM
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(page_db):  # noqa: F811
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "WEIBAO_DB_URL": page_db, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 def settle(tab, timeout=90_000) -> None:
@@ -64,7 +28,7 @@ def headings(tab) -> list[str]:
     return [h.inner_text() for h in tab.query_selector_all("h3")]
 
 
-def test_map_offline_click_drill_and_back(server):
+def test_map_offline_click_drill_and_back(dashboard_url):
     from playwright.sync_api import sync_playwright
 
     outside = []
@@ -80,7 +44,7 @@ def test_map_offline_click_drill_and_back(server):
         context = browser.new_context(viewport={"width": 1600, "height": 1400})
         context.route("**/*", only_local)
         tab = context.new_page()
-        tab.goto(f"{server}/ranking")
+        tab.goto(f"{dashboard_url}/ranking")
         wait_heading(tab, "各县区")
         assert not tab.query_selector_all('[data-testid="stException"]')
         assert len(tab.query_selector_all("path.choroplethlocation")) == 11  # Jining's county outlines drawn
