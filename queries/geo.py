@@ -1,16 +1,21 @@
 """Which boundary polygons the ranking map draws for a level and region, inside the viewer's scope."""
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import shapely
 from shapely.ops import polylabel
 
-from data.geo.boundaries import BoundaryError, county_outlines, synthetic_townships, to_geojson
+from data.geo.boundaries import BoundaryError, county_outlines, load_user_boundaries, synthetic_townships, to_geojson
 from queries.catalog import regions
 from queries.engine import Scope
 
 MAP_LEVELS = ("county", "township")
+# A deployment's own boundary file (GeoJSON or shapefile keyed by 区划代码); it wins over the shipped ones.
+BOUNDARY_ENV = "WEIBAO_BOUNDARIES"
 # One fixed seed: a township keeps its synthetic cell from run to run and from user to user.
 TOWNSHIP_SEED = 2022
 COUNTY_TOLERANCE = 0.001  # degrees (~100 m): invisible at city scale, a third fewer vertices
@@ -87,12 +92,37 @@ def township_shapes(county_code: str, township_codes, seed: int = TOWNSHIP_SEED)
                      bounds=bounds, area=area)
 
 
+@lru_cache(maxsize=2)
+def _user_file(path: str):
+    return load_user_boundaries(path)
+
+
+def user_shapes(codes) -> MapShapes | None:
+    """Polygons for these codes from the file named by WEIBAO_BOUNDARIES, or None when it has none of them."""
+    path = os.environ.get(BOUNDARY_ENV)
+    if not path:
+        return None
+    wanted = [str(c) for c in codes]
+    found = _user_file(path)
+    found = found[found["code"].isin(wanted)].reset_index(drop=True)
+    if found.empty:
+        return None
+    bounds, area = _extent(found.geometry)
+    return MapShapes(to_geojson(found[["code", "geometry"]]), _label_points(found["code"], found.geometry),
+                     f"边界：本单位提供的 {Path(path).name}", missing=tuple(c for c in wanted if c not in set(found["code"])),
+                     bounds=bounds, area=area)
+
+
 def shapes_for(level: str, codes, county: str | None = None) -> MapShapes:
-    """Polygons for a map of `level`: county outlines, or the synthetic townships of `county`."""
+    """Polygons for a map of `level`: the deployment's own file if it covers them, else county outlines or the
+    synthetic townships of `county`."""
+    if level not in MAP_LEVELS:
+        raise ValueError(f"no map at level {level!r}")
+    own = user_shapes(codes)
+    if own is not None:
+        return own
     if level == "county":
         return county_shapes(codes)
-    if level == "township":
-        if not county:
-            raise ValueError("a township map needs its county")
-        return township_shapes(county, codes)
-    raise ValueError(f"no map at level {level!r}")
+    if not county:
+        raise ValueError("a township map needs its county")
+    return township_shapes(county, codes)

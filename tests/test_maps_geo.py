@@ -123,3 +123,21 @@ def test_geo_does_not_import_streamlit():
 
     code = "import sys, queries.geo; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=".").returncode == 0
+
+
+def test_a_deployment_boundary_file_replaces_the_shipped_outlines(tmp_path, monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from queries import geo
+
+    path = tmp_path / "own.geojson"
+    gpd.GeoDataFrame({"区划代码": ["370831000000"]}, geometry=[box(117.0, 35.5, 117.5, 35.8)],
+                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    monkeypatch.setenv(geo.BOUNDARY_ENV, str(path))
+    shapes = geo.shapes_for("county", ["370831000000", "370811000000"])
+    assert [f["properties"] for f in shapes.geojson["features"]] == [{"code": "370831000000"}]
+    assert shapes.missing == ("370811000000",)
+    assert "own.geojson" in shapes.source
+    monkeypatch.delenv(geo.BOUNDARY_ENV)
+    assert len(geo.shapes_for("county", ["370831000000", "370811000000"]).geojson["features"]) == 2

@@ -170,7 +170,11 @@ def _map(scope, month: str, league: pd.DataFrame, ind: Indicator, level: str, pa
     """The choropleth; at county level a click on a county opens its townships."""
     # The polygons drawn are exactly the scoped regions of this level (never the whole boundary file).
     codes = tuple(sorted(engine.ask(geo.map_regions, scope, level, parent)["region_code"]))
-    shapes = maps.shapes(level, codes, drill or None)
+    try:
+        shapes = maps.shapes(level, codes, drill or None)
+    except geo.BoundaryError as err:
+        st.error(f"边界文件无法使用（{geo.BOUNDARY_ENV}）：{err}")
+        return
     names = dict(zip(league.index, league["region_name"]))
     if shapes.missing:
         st.info("以下区划暂无边界，未在地图上显示（表格中照常列出）："
