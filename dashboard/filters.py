@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import engine
 from queries.engine import Scope
+from queries.periods import latest_complete_month
 
 COMPARISONS = {"prev_month": "比上月", "prev_year": "比去年同月"}
 
@@ -20,7 +21,8 @@ def sidebar(meta: dict) -> None:
     """Draw the filters; pages read them through the functions below."""
     months = meta["months"]
     # The current month is still being logged: default to the latest complete one.
-    default = 1 if len(months) > 1 else 0
+    complete = str(latest_complete_month())
+    default = months.index(complete) if complete in months else 0
     bar = st.sidebar
     bar.selectbox("统计月份", months, index=default, key="month", bind="query-params",
                   help="月末在册口径；默认最近一个完整月份")

@@ -29,13 +29,16 @@ def region_info(conn, code: str, scope: Scope) -> dict | None:
     return None
 
 
-def months_available(conn, today: date | None = None, span: int = 24) -> list[Month]:
-    """Months from the first enrolment (at most `span` back) to the current month, newest first."""
-    latest = Month.of(today or date.today())
+def months_available(conn, today: date | None = None, span: int = 36) -> list[Month]:
+    """Months with data, newest first: from the last month anything happened (never after today's) back
+    to the first enrolment, at most `span` months."""
+    current = Month.of(today or date.today())
     row = run_sql(conn, sql("data_span"), {}).iloc[0]
     first = row["first_day"]
     if first is None or pd.isna(first):
         return [latest_complete_month(today)]
+    last_days = [str(v)[:7] for v in (row["last_enrolment"], row["last_visit"]) if v is not None and not pd.isna(v)]
+    latest = min(current, max(Month.parse(d) for d in last_days))
     first = Month.parse(str(first)[:7])
     months, m = [], latest
     while m >= first and len(months) < span:
