@@ -133,8 +133,11 @@ def period_cte(periods: list[Period]) -> tuple[str, dict]:
 
 
 def measures_over(conn, periods: list[Period], level: str, region: str | None, scope: Scope,
-                  visit_rule: VisitRule = DEFAULT_VISIT_RULE) -> pd.DataFrame:
-    """Every measure (counts and sums) per period and target region: one query per family for all periods."""
+                  visit_rule: VisitRule = DEFAULT_VISIT_RULE, families: tuple[str, ...] = FAMILIES) -> pd.DataFrame:
+    """Every measure (counts and sums) per period and target region: one query per family for all periods.
+
+    `families` narrows the work when a caller needs only some measures (indicators of the others are null).
+    """
     if level not in LEVEL_ORDER:
         raise ValueError(f"unknown level {level!r}")
     periods_sql, params = period_cte(periods)
@@ -142,7 +145,7 @@ def measures_over(conn, periods: list[Period], level: str, region: str | None, s
     head = "WITH target AS (\n" + sql("targets") + "\n),\nperiod AS (\n" + periods_sql + "\n)\n"
     keys = ["period_id", "region_code"]
     frame = run_sql(conn, head + sql("target_regions"), params).set_index(keys)
-    for family in FAMILIES:
+    for family in families:
         part = run_sql(conn, head + sql(family), params)
         frame = frame.join(part.set_index(keys), how="left")
     sums = [c for c in frame.columns if c != "region_name"]
@@ -179,9 +182,9 @@ def indicators(conn, month: Month | Period | str, level: str, region: str | None
 
 def indicators_over(conn, months: list[Month], level: str, region: str | None = None, *,
                     scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
-                    with_measures: bool = False) -> pd.DataFrame:
+                    with_measures: bool = False, families: tuple[str, ...] = FAMILIES) -> pd.DataFrame:
     """indicators() for several months in one pass: long format with a `month` column, then region_code."""
-    m = measures_over(conn, [mo.period for mo in months], level, region, scope, visit_rule)
+    m = measures_over(conn, [mo.period for mo in months], level, region, scope, visit_rule, families)
     out = _ratios(m, level, with_measures).reset_index()
     out.insert(0, "month", [str(months[i]) for i in out.pop("period_id")])
     return out
@@ -189,6 +192,9 @@ def indicators_over(conn, months: list[Month], level: str, region: str | None = 
 
 def _value(ind: Indicator, m: pd.DataFrame, level: str) -> pd.Series:
     if not ind.applies_at(level):
+        return pd.Series(np.nan, index=m.index, dtype=float)
+    needed = [ind.numerator, ind.denominator] if ind.is_ratio else [ind.measure]
+    if any(name not in m.columns for name in needed):  # its family was not asked for
         return pd.Series(np.nan, index=m.index, dtype=float)
     if ind.is_ratio:
         return divide(m[ind.numerator], m[ind.denominator])

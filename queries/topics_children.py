@@ -28,7 +28,7 @@ def children_monthly(conn, scope: Scope, month: str, level: str, region: str | N
     """For the region(s) of `level` under `region` taken together: children on the roll, 新增 and 退出 for each
     of the 12 months ending at `month`."""
     window = [str(m) for m in month_window(month)]
-    frame = indicators_over(conn, month_window(month), level, region, scope=scope)
+    frame = indicators_over(conn, month_window(month), level, region, scope=scope, families=("children",))
     counts = ["children_total", "children_new", "children_exited"]
     # Counts add up across the regions of one level (they do not overlap); rates would not.
     out = frame.groupby("month")[counts].sum().reindex(window).fillna(0).astype(int)

@@ -12,7 +12,8 @@ DROP_RATIO = 0.5  # visits this month below half of last month's are worth a que
 def visit_monthly(conn, scope: Scope, month: str, level: str, region: str | None = None) -> pd.DataFrame:
     """Per region of `level` under `region` and per month of the 12 ending at `month`: children on the roll,
     children visited as required, visits logged and visit_completion (long format, months oldest first)."""
-    frame = indicators_over(conn, month_window(month), level, region, scope=scope, with_measures=True)
+    frame = indicators_over(conn, month_window(month), level, region, scope=scope, with_measures=True,
+                            families=("children", "visits"))
     frame = frame.rename(columns={"visits_logged": "visits"})
     for column in ("children_total", "children_visited", "visits"):
         frame[column] = frame[column].astype(int)
@@ -35,7 +36,8 @@ def unvisited_by_village(conn, scope: Scope, month: str, region: str | None = No
 def visit_summary(conn, scope: Scope, month: str, level: str, region: str | None = None) -> dict:
     """For the headline: children on the roll who missed the required visits this month (the engine's
     children_total − children_visited) and how many villages they live in."""
-    row = region_row(indicators(conn, month, level, region, scope=scope, with_measures=True), region)
+    row = region_row(indicators(conn, month, level, region, scope=scope, with_measures=True,
+                            families=("children", "visits")), region)
     missed = 0 if row is None else int(row["children_total"] - row["children_visited"])
     villages = unvisited_by_village(conn, scope, month, region)
     return {"children_unvisited": missed, "villages": int(len(villages))}
@@ -44,7 +46,8 @@ def visit_summary(conn, scope: Scope, month: str, level: str, region: str | None
 def visit_warnings(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
     """Townships with children on the roll that logged no visits this month, or fewer than half of last month's."""
     months = month_window(month, 2)
-    frame = indicators_over(conn, months, "township", region, scope=scope, with_measures=True)
+    frame = indicators_over(conn, months, "township", region, scope=scope, with_measures=True,
+                            families=("children", "visits"))
     frame = frame.rename(columns={"visits_logged": "visits"})
     now = frame[frame["month"] == str(months[1])].set_index("region_code")
     before = frame[frame["month"] == str(months[0])].set_index("region_code")["visits"]

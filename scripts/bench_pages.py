@@ -27,6 +27,7 @@ FILES = {"": "cockpit", "table": "overview"}
 
 def server_times(url: str) -> dict:
     """Seconds for AppTest to run each page script: cold (first run of a fresh app) and warm (cached)."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["WEIBAO_DB_URL"] = url
@@ -35,6 +36,7 @@ def server_times(url: str) -> dict:
         at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
         at.run()
         page = f"views/{FILES.get(path, path)}.py"
+        st.cache_data.clear()  # cold: nothing cached, as after a fresh start or an import
         t0 = time.perf_counter()
         at.switch_page(page)
         at.run()
