@@ -36,8 +36,7 @@ def unvisited_by_village(conn, scope: Scope, month: str, region: str | None = No
 def visit_summary(conn, scope: Scope, month: str, level: str, region: str | None = None) -> dict:
     """For the headline: children on the roll who missed the required visits this month (the engine's
     children_total − children_visited) and how many villages they live in."""
-    row = region_row(indicators(conn, month, level, region, scope=scope, with_measures=True,
-                            families=("children", "visits")), region)
+    row = region_row(indicators(conn, month, level, region, scope=scope, with_measures=True), region)
     missed = 0 if row is None else int(row["children_total"] - row["children_visited"])
     villages = unvisited_by_village(conn, scope, month, region)
     return {"children_unvisited": missed, "villages": int(len(villages))}
