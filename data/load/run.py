@@ -14,7 +14,7 @@ from data.load.result import LoadRefused, LoadResult, Problem
 from data.load.spec import TABLES
 
 DEMO_REFUSAL = (
-    "这个数据库里是演示数据（演示数据），不能把真实台账导入进去，以免两者混在一起。"
+    "这个数据库里是演示数据（合成数据），不能把真实台账导入进去，以免两者混在一起。"
     "请用 --db 指定一个新的数据库，或加 --replace-demo 先删除全部演示数据再导入。"
 )
 KEY_REFUSAL = (
