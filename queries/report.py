@@ -23,20 +23,20 @@ def report_frame(conn, month: Month, level: str, region: str | None, scope: Scop
     return frame[COLUMNS_HEAD + keys()]
 
 
-def cell(key: str, value):
-    """A value as the report prints it: null stays null, counts and money as integers when whole."""
+def cell(value, whole: bool):
+    """A value as the report prints it: null stays null; counts and money as integers when whole."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if key in COLUMNS_HEAD:
-        return value
-    if by_key()[key].unit != "rate" and float(value).is_integer():
+    if whole and float(value).is_integer():
         return int(value)
-    return float(value)
+    return value if isinstance(value, str) else float(value)
 
 
 def records(frame) -> list[dict]:
     """Rows as dicts of plain Python values."""
-    return [{k: cell(k, v) for k, v in row.items()} for row in frame.to_dict("records")]
+    units = {k: ind.unit for k, ind in by_key().items()}
+    whole = {k: units.get(k, "text") in ("count", "yuan") for k in frame.columns}
+    return [{k: cell(v, whole[k]) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def write_csv(rows: list[dict], out) -> None:
