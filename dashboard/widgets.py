@@ -106,7 +106,7 @@ def indicator_table(frame: pd.DataFrame, indicators, exact_money: bool = False, 
             shown[ind.name] = column
             config[ind.name] = st.column_config.NumberColumn(ind.name, help=ind.definition, format="localized")
     return st.dataframe(shown, column_config=config, hide_index=True, key=key, on_select=on_select,
-                        selection_mode="single-row")
+                        selection_mode="single-row", placeholder="—")
 
 
 def no_data(message: str = "所选区域和月份没有数据。") -> None:

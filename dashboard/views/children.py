@@ -98,7 +98,7 @@ def _by_area(ctx: dict, reg: dict) -> None:
     table["每万名未成年人在册数"] = towns["per_10k"].round(1)
     with st.expander(f"分乡镇（街道）明细（{len(table):,} 个）", expanded=ctx["is_county"]):
         st.dataframe(table, hide_index=True, column_config={
-            c: st.column_config.NumberColumn(c, format="localized") for c in table.columns[3:-1]})
+            c: st.column_config.NumberColumn(c, format="localized") for c in table.columns[3:-1]}, placeholder="—")
     ct.csv_button(table, "下载分乡镇儿童底数（CSV）", f"儿童底数_分乡镇_{month}.csv", key="children_csv")
     st.caption("每万名未成年人在册数 = 在册儿童 ÷ 区划表中的未成年人口 × 10,000；人口未知或为 0 时为空。")
 

@@ -74,7 +74,7 @@ def render() -> None:
     else:
         shown = reds.rename(columns={"region_name": "乡镇（街道）", "parent_name": "所属县区",
                                      "reds": "红色指标数", "red_indicators": "红色指标"})
-        st.dataframe(shown.head(15), hide_index=True)
+        st.dataframe(shown.head(15), hide_index=True, placeholder="—")
         if len(reds) > 15:
             st.caption(f"共 {len(reds)} 个乡镇（街道）有红色指标，此处列出前 15 个；完整名单见“指标总表”。")
 

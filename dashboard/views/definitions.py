@@ -23,14 +23,14 @@ def render() -> None:
             rule = "—"
         rows.append({"指标": ind.name, "代码": ind.key, "口径": ind.definition,
                      "单位": UNITS[ind.unit], "方向": BETTER[ind.better], "颜色规则": rule})
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="—")
     st.subheader("数据新鲜度")
     fresh = engine.meta()["freshness"]
     if fresh.empty:
         st.info("尚无导入记录。")
     else:
         st.dataframe(fresh.rename(columns={"table_name": "表", "last_import": "最近导入", "rows_loaded": "累计行数"}),
-                     hide_index=True)
+                     hide_index=True, placeholder="—")
 
 
 render()

@@ -62,7 +62,7 @@ def render() -> None:
                            "年度预算（元）": raw["budget"], "累计支出（元）": raw["spent"]})
     with st.expander("分县区、分类别明细（元）"):
         money = st.column_config.NumberColumn(format="%.2f")
-        st.dataframe(detail, hide_index=True, column_config={"年度预算（元）": money, "累计支出（元）": money})
+        st.dataframe(detail, hide_index=True, column_config={"年度预算（元）": money, "累计支出（元）": money}, placeholder="—")
     ct.csv_button(detail, "下载资金明细（CSV）", f"资金_分县区分类别_{month}.csv", key="funds_csv")
 
 

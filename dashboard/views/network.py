@@ -96,7 +96,7 @@ def _gap_list(ctx: dict, kind: str) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**共 {len(gaps):,} {unit}**")
-        st.dataframe(table, hide_index=True, height=min(460, 38 + 35 * len(table)))
+        st.dataframe(table, hide_index=True, height=min(460, 38 + 35 * len(table)), placeholder="—")
         ct.csv_button(table, f"下载名单（CSV，{len(table):,} 行）", f"{title}_{ctx['month']}.csv", key=f"gap_{kind}")
     with right:
         if len(counts) < 2:

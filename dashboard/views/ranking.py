@@ -94,7 +94,7 @@ def _league_table(league: pd.DataFrame, ind: Indicator, level: str, key: str, on
         lambda v: f"background-color: {colours[v]}; color: white; font-weight: 600" if v in colours else "",
         subset=[c for c in ["状态"] if c in shown])
     st.dataframe(styled, column_config=config, hide_index=True, key=key, height=min(36 * len(shown) + 40, 640),
-                 on_select=on_select, selection_mode="single-row")
+                 on_select=on_select, selection_mode="single-row", placeholder="—")
 
 
 def _quality_warnings(league: pd.DataFrame, level: str) -> None:

@@ -46,7 +46,7 @@ def render() -> None:
     key = f"score_grid_{int(only_below)}"
     event = st.dataframe(_styled(grid, rubric, only_below), hide_index=True, on_select="rerun",
                          selection_mode=["single-row", "single-cell"], key=key, column_config=_columns(rubric),
-                         height=35 * (len(grid) + 1) + 3)
+                         height=35 * (len(grid) + 1) + 3, placeholder="—")
     selected = _picked(event, grid, rubric, key) or shown.index[-1]
     st.caption("每格：指标值·得分（分）。首行为全市整体数值（作为平均参照，不计分）。"
                "点一格查看该县区该项的分子、分母和所辖乡镇；点行首方框选整行（未点选时显示排名最后的县区）。")
@@ -198,7 +198,7 @@ def _evidence(card: pd.DataFrame, row: pd.Series, rubric, month: str, scope) -> 
         scorecard.measure_label(ind.numerator): st.column_config.NumberColumn(format=number),
         scorecard.measure_label(ind.denominator): st.column_config.NumberColumn(format=number),
         ind.name: st.column_config.NumberColumn(f"{ind.name}（%）", format="%.2f"),
-    })
+    }, placeholder="—")
 
 
 def _grade(row: pd.Series, key: str):

@@ -67,7 +67,7 @@ def render() -> None:
                               "举办层级": sessions["host_level_name"].fillna("—"),
                               "本区域参训人次": sessions["person_times"]})
         with st.expander(f"本年培训场次明细（{len(table):,} 场）"):
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder="—")
     st.caption("口径：一场培训 = 同一培训日期 + 培训名称。参训人在培训当天在本区域任儿童主任或督导员即计入本区域；"
                "全市、全县集中培训按各地实际参训人员分别计人次，场次在每个有人参训的地区各计 1 场。")
 

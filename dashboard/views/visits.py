@@ -69,7 +69,7 @@ def render() -> None:
                           "所属乡镇（街道）": unvisited["township_name"], "所属县区": unvisited["county_name"],
                           "在册儿童": unvisited["children_total"], "未达要求人数": unvisited["children_unvisited"]})
     with st.expander(f"全部 {len(table):,} 个村（社区）"):
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder="—")
     ct.csv_button(table, "下载按村计数名单（CSV）", f"未走访儿童_按村_{month}.csv", key="unvisited_csv")
     st.caption("只统计人数，不列儿童个人信息。")
 

@@ -166,7 +166,7 @@ def _visit_table(frame: pd.DataFrame, one_county: bool) -> None:
         st.dataframe(table, hide_index=True, column_config={
             "所需每周走访": st.column_config.NumberColumn(format="%.1f"),
             "变化": st.column_config.NumberColumn(format="%+d"),
-        })
+        }, placeholder="—")
 
 
 def _pending(frame: pd.DataFrame, wk: Week, one_county: bool) -> None:
@@ -219,13 +219,13 @@ def _vacant(frame: pd.DataFrame, wk: Week, one_county: bool) -> None:
         def new(column: pd.Series) -> list[str]:
             return [f"background-color: {TINTS['yellow']}" if v == "是" else "" for v in column]
         st.dataframe(table.style.apply(new, subset=["本周新空缺"]), hide_index=True,
-                     height=min(420, 35 * len(table) + 40))
+                     height=min(420, 35 * len(table) + 40), placeholder="—")
     never = frame[frame["last_left"].isna()]
     if len(never):
         with st.expander(f"另有 {len(never)} 个村（社区）至今没有配备过儿童主任"):
             st.dataframe(_local(pd.DataFrame({"村（社区）": never["village_name"],
                                               "所属乡镇（街道）": never["township_name"],
-                                              "所属县区": never["county_name"]}), one_county), hide_index=True)
+                                              "所属县区": never["county_name"]}), one_county), hide_index=True, placeholder="—")
     st.caption(f"周日 {wk.sunday} 没有在岗儿童主任的村（社区）（与儿童主任配备率同一口径：离任日期当天起即为空缺）。")
 
 
@@ -257,7 +257,7 @@ def _changes(frame: pd.DataFrame, wk: Week) -> None:
             return [f"color: {fmt.STATUS_COLOURS['red' if w else 'green']}; font-weight: 600" for w in frame["worse"]]
         return [""] * len(column)
 
-    st.dataframe(table.style.apply(paint, axis=0), hide_index=True, height=min(460, 35 * len(table) + 40))
+    st.dataframe(table.style.apply(paint, axis=0), hide_index=True, height=min(460, 35 * len(table) + 40), placeholder="—")
     st.caption("两个周日各自按月初至该日累计计算指标（与月报口径相同，只是截止日不同），按指标登记表的目标着色；"
                "只列两次都有颜色的指标。")
 
