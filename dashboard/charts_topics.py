@@ -37,6 +37,17 @@ def headline_rows(ctx: dict) -> tuple[pd.Series | None, pd.Series | None, str]:
     return now, before, filters.COMPARISONS[filters.compare()]
 
 
+def open_page(subject: str) -> tuple[dict, pd.Series, pd.Series | None, str] | None:
+    """Title a topic page and fetch its headline rows; None (after saying so) when there is no data."""
+    ctx = context()
+    st.title(f"{ctx['name']} {subject}")
+    now, before, label = headline_rows(ctx)
+    if now is None:
+        widgets.no_data()
+        return None
+    return ctx, now, before, label
+
+
 def headline(ind: Indicator, now: pd.Series, before: pd.Series | None, label: str, extra: list[str] = ()) -> None:
     """widgets.headline with the usual comparison line under the figure."""
     prior = None if before is None else before.get(ind.key)

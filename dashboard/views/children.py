@@ -13,14 +13,12 @@ TOP = 20
 
 
 def render() -> None:
-    ctx = ct.context()
+    page = ct.open_page("儿童底数")
+    if page is None:
+        return
+    ctx, now, before, label = page
     month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
     reg = by_key()
-    st.title(f"{ctx['name']} 儿童底数")
-    now, before, label = ct.headline_rows(ctx)
-    if now is None:
-        widgets.no_data()
-        return
     st.caption(f"截至 {month} 月末 · 月末在册口径 · 对比：{label}")
     own = engine.ask(topics_children.children_by_region, scope, month, ctx["level"], region)
     mine = region_row(own, region)

@@ -11,15 +11,13 @@ CARD_KEYS = ["fund_budget", "fund_spent_ytd", "fund_execution_rate"]  # 序时�
 
 
 def render() -> None:
-    ctx = ct.context()
+    page = ct.open_page("资金")
+    if page is None:
+        return
+    ctx, now, before, label = page
     month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
     reg = by_key()
     ind = reg["fund_execution_rate"]
-    st.title(f"{ctx['name']} 资金")
-    now, before, label = ct.headline_rows(ctx)
-    if now is None:
-        widgets.no_data()
-        return
     st.caption(f"{month[:4]} 年 1 月至 {month} · 金额单位万元（明细表为元） · 对比：{label}")
     if ctx["level"] not in ("city", "county"):
         st.info("资金按县级单位填报，乡镇（街道）及以下没有资金数据。")

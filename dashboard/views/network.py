@@ -22,14 +22,12 @@ GAP_TABS = {
 
 
 def render() -> None:
-    ctx = ct.context()
+    page = ct.open_page("阵地与队伍")
+    if page is None:
+        return
+    ctx, now, before, label = page
     month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
     reg = by_key()
-    st.title(f"{ctx['name']} 阵地与队伍")
-    now, before, label = ct.headline_rows(ctx)
-    if now is None:
-        widgets.no_data()
-        return
     st.caption(f"截至 {month} 月末 · 县级中心、乡镇工作站、村儿童之家三级阵地与儿童主任、督导员队伍 · 对比：{label}")
     for col, key in zip(st.columns(len(CARD_KEYS)), CARD_KEYS):
         with col:

@@ -12,15 +12,13 @@ TOP = 20
 
 
 def render() -> None:
-    ctx = ct.context()
+    page = ct.open_page("培训")
+    if page is None:
+        return
+    ctx, now, before, label = page
     month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
     reg = by_key()
     ind = reg["training_rate"]
-    st.title(f"{ctx['name']} 培训")
-    now, before, label = ct.headline_rows(ctx)
-    if now is None:
-        widgets.no_data()
-        return
     year = month[:4]
     st.caption(f"{year} 年 1 月 1 日至 {month} 月末 · 在岗儿童主任、儿童督导员 · 对比：{label}")
     totals = engine.ask(topics_training.training_totals, scope, month, ctx["level"], region)

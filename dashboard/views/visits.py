@@ -12,15 +12,13 @@ TOP = 20
 
 
 def render() -> None:
-    ctx = ct.context()
+    page = ct.open_page("走访")
+    if page is None:
+        return
+    ctx, now, before, label = page
     month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
     reg = by_key()
     ind = reg["visit_completion"]
-    st.title(f"{ctx['name']} 走访")
-    now, before, label = ct.headline_rows(ctx)
-    if now is None:
-        widgets.no_data()
-        return
     st.caption(f"截至 {month} 月末 · 在册儿童每月至少走访 1 次 · 对比：{label}")
     own = engine.ask(topics_visits.visit_monthly, scope, month, ctx["level"], region)
     own = own[own["region_code"] == region] if region in set(own["region_code"]) else own
