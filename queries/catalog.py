@@ -47,9 +47,15 @@ def months_available(conn, today: date | None = None, span: int = 36) -> list[Mo
     return months
 
 
+TABLE_LABELS = {"region": "区划", "child": "儿童", "worker_post": "工作人员", "station": "阵地", "visit": "走访",
+                "training": "培训", "budget": "资金预算", "spending": "资金支出"}
+
+
 def freshness(conn) -> pd.DataFrame:
-    """Last import per table."""
-    return run_sql(conn, sql("freshness"), {})
+    """Last import per table, named as the import format names it (区划, 儿童 …)."""
+    frame = run_sql(conn, sql("freshness"), {})
+    frame["table_name"] = frame["table_name"].map(lambda name: TABLE_LABELS.get(name, name))
+    return frame
 
 
 def data_version(conn) -> str:

@@ -42,10 +42,6 @@ class VisitRule:
 DEFAULT_VISIT_RULE = VisitRule()
 
 
-class ScopeError(PermissionError):
-    """A region outside the caller's scope was asked for."""
-
-
 @lru_cache(maxsize=None)
 def sql(name: str) -> str:
     """The text of queries/sql/NAME.sql without its comment lines (they name parameters too)."""
