@@ -40,6 +40,7 @@ def main() -> None:
     if not meta["months"]:
         st.info("数据库中还没有数据。请先导入台账（python -m data.load）或生成演示数据（python -m data.demo）。")
         st.stop()
+    engine.start_warmer()
     filters.sidebar(meta)
     widgets.page_style(filters.meeting())
     if filters.meeting():

@@ -1,6 +1,10 @@
 """The dashboard's one bridge to queries/: cached calls keyed on the database, data version and viewer scope."""
 
 import importlib
+import logging
+import threading
+import time
+from collections import OrderedDict
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +15,14 @@ from queries import catalog
 from queries.engine import Scope, indicator_frame_for
 
 TTL = 600
+RECENT_MAX = 96  # calls remembered for replay after an import (about a dozen page views)
+WARM_EVERY = 10  # seconds between checks of the data version
+
+log = logging.getLogger(__name__)
+# What viewers asked for lately, so that after an import the same views are recomputed before anyone
+# waits for them. Keys hold region codes and months only, never rows.
+_recent: OrderedDict = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 class DataUnavailable(RuntimeError):
@@ -63,8 +75,62 @@ def ask(fn, scope: Scope, *args, **kwargs):
 
     The viewer's scope is part of the cache key, so one viewer's rows never reach another.
     """
-    path = f"{fn.__module__}.{fn.__qualname__}"
-    return _call(db_url(), version(), path, scope.roots, tuple(args), tuple(sorted(kwargs.items())))
+    key = (f"{fn.__module__}.{fn.__qualname__}", scope.roots, tuple(args), tuple(sorted(kwargs.items())))
+    _remember(key)
+    return _call(db_url(), version(), *key)
+
+
+def _frozen(value):
+    """A hashable twin of a call's arguments (lists become tuples) for the replay list's keys."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def _remember(key: tuple) -> None:
+    frozen = _frozen(key)
+    with _recent_lock:
+        _recent[frozen] = key
+        _recent.move_to_end(frozen)
+        while len(_recent) > RECENT_MAX:
+            _recent.popitem(last=False)
+
+
+def warm_once(seen: str | None) -> str:
+    """If the data changed since `seen`, recompute the recent calls for the new version; returns the version."""
+    current = _read(catalog.data_version)
+    if seen is not None and current != seen:
+        with _recent_lock:
+            keys = list(_recent.values())
+        started = time.perf_counter()
+        for key in reversed(keys):  # most recent first: the view someone is likeliest to open again
+            try:
+                _call(db_url(), current, *key)
+            except Exception:  # noqa: BLE001  (one stale view, e.g. a month no longer loaded, must not stop the rest)
+                log.warning("could not warm %s", key[0], exc_info=True)
+        log.info("warmed %d cached views for data version %s in %.1f s", len(keys), current,
+                 time.perf_counter() - started)
+    return current
+
+
+def _warm_forever() -> None:
+    seen = None
+    while True:
+        try:
+            seen = warm_once(seen)
+        except Exception:  # noqa: BLE001  (a warming failure must never stop the thread or reach a viewer)
+            log.exception("cache warming failed")
+        time.sleep(WARM_EVERY)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warmer() -> threading.Thread:
+    """One background thread per server: after each import it replays what viewers looked at lately."""
+    thread = threading.Thread(target=_warm_forever, name="weibao-cache-warmer", daemon=True)
+    thread.start()
+    return thread
 
 
 def meta() -> dict:
