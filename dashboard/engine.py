@@ -76,8 +76,9 @@ def ask(fn, scope: Scope, *args, **kwargs):
     The viewer's scope is part of the cache key, so one viewer's rows never reach another.
     """
     key = (f"{fn.__module__}.{fn.__qualname__}", scope.roots, tuple(args), tuple(sorted(kwargs.items())))
-    _remember(key)
-    return _call(db_url(), version(), *key)
+    url = db_url()
+    _remember(url, key)
+    return _call(url, version(), *key)
 
 
 def _frozen(value):
@@ -89,28 +90,30 @@ def _frozen(value):
     return value
 
 
-def _remember(key: tuple) -> None:
-    frozen = _frozen(key)
+def _remember(url: str, key: tuple) -> None:
+    frozen = _frozen((url, key))
     with _recent_lock:
-        _recent[frozen] = key
+        _recent[frozen] = (url, key)
         _recent.move_to_end(frozen)
         while len(_recent) > RECENT_MAX:
             _recent.popitem(last=False)
 
 
-def warm_once(seen: str | None) -> str:
-    """If the data changed since `seen`, recompute the recent calls for the new version; returns the version."""
-    current = _read(catalog.data_version)
-    if seen is not None and current != seen:
+def warm_once(seen: tuple | None) -> tuple:
+    """If the data changed since `seen` (database, version), recompute the recent calls on it for the new
+    version; returns what it saw now."""
+    url = db_url()
+    current = (url, _read(catalog.data_version))
+    if seen is not None and seen[0] == url and current != seen:
         with _recent_lock:
-            keys = list(_recent.values())
+            keys = [key for key_url, key in _recent.values() if key_url == url]
         started = time.perf_counter()
         for key in reversed(keys):  # most recent first: the view someone is likeliest to open again
             try:
-                _call(db_url(), current, *key)
+                _call(url, current[1], *key)
             except Exception:  # noqa: BLE001  (one stale view, e.g. a month no longer loaded, must not stop the rest)
                 log.warning("could not warm %s", key[0], exc_info=True)
-        log.info("warmed %d cached views for data version %s in %.1f s", len(keys), current,
+        log.info("warmed %d cached views for data version %s in %.1f s", len(keys), current[1],
                  time.perf_counter() - started)
     return current
 

@@ -35,6 +35,11 @@ def test_warm_once_replays_recent_views_for_the_new_data_version(tmp_path, monke
     assert new != seen
     assert len(CALLS) == 2  # recomputed once, for the new version
     key = ("tests.test_cache_warm.counting_query", None, ("2024-06", ["visit_completion"]), ())
-    engine._call(engine.db_url(), new, *key)
+    engine._call(url, new[1], *key)
     assert len(CALLS) == 2  # and that result is what the next viewer gets
+
+    monkeypatch.setenv("WEIBAO_DB_URL", f"sqlite:///{tmp_path / 'other.sqlite'}")
+    direct.load_direct(get_engine(engine.db_url()))
+    engine.warm_once(new)
+    assert len(CALLS) == 2  # another database: nothing of the first one's views is replayed there
     db.dispose()
