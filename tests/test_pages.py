@@ -49,3 +49,16 @@ def test_missing_database_is_a_chinese_message(tmp_path, monkeypatch):
     assert not at.exception
     shown = " ".join(e.value for e in at.error) + " ".join(i.value for i in at.info)
     assert "数据" in shown
+
+
+def test_meeting_mode_shows_one_section_per_screen(demo_url, monkeypatch):
+    monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["meeting"] = True
+    at.run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["儿童底数"]
+    at.session_state["slide"] = "work"
+    at.run()
+    assert [h.value for h in at.subheader] == ["工作落实"]
+    assert any("退出会议模式" == b.label for b in at.button)
