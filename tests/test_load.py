@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, func, select
 from data import schema
 from data.db import get_engine, set_meta
 from data.ids import MissingKeyError
-from data.load import LoadRefused, load_files
-from data.load import cells
+from data.load import LoadRefused, cells, load_files
+from tests.fixtures.contract import CONTRACT_HEADERS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "test-key-for-the-loader"
@@ -33,20 +33,11 @@ W1 = "370831198001010015"
 W2 = "370831198505050029"
 C1_BAD_CHECK = "370831201403010021"  # C1 with a wrong last digit
 
+HEADERS = CONTRACT_HEADERS
+
 CITY, COUNTY, TOWN = "370800000000", "370831000000", "370831100000"
 V1, V2 = "370831100201", "370831100202"
 
-HEADERS = {
-    "区划": ["区划代码", "名称", "级别", "上级区划代码", "城乡分类", "未成年人口"],
-    "儿童": ["身份证号", "儿童类别", "村（社区）区划代码", "纳入日期", "退出日期", "风险等级",
-           "风险评估日期", "需求评估日期"],
-    "工作人员": ["身份证号", "岗位", "任职区划代码", "任职日期", "离任日期", "持有社工证"],
-    "阵地": ["阵地名称", "阵地类型", "所在区划代码", "建成日期", "撤销日期", "省级示范"],
-    "走访": ["走访日期", "儿童身份证号", "走访人身份证号", "走访方式"],
-    "培训": ["培训日期", "培训名称", "举办层级", "参训人身份证号", "学时"],
-    "资金预算": ["区划代码", "年度", "资金类别", "预算金额（元）"],
-    "资金支出": ["区划代码", "年月", "资金类别", "支出金额（元）"],
-}
 
 BASE = {
     "区划": [
