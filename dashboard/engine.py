@@ -123,6 +123,8 @@ def _warm_forever() -> None:
     while True:
         try:
             seen = warm_once(seen)
+        except DataUnavailable:  # no database yet (or not reachable): the pages already say so
+            seen = None
         except Exception:  # noqa: BLE001  (a warming failure must never stop the thread or reach a viewer)
             log.exception("cache warming failed")
         time.sleep(WARM_EVERY)
