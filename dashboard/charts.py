@@ -1,5 +1,7 @@
 """Frames in, Plotly figures out: trends, rankings, category bars; one colour language throughout."""
 
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -8,14 +10,27 @@ from queries.registry import Indicator
 
 FONT = dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif", size=15)
 LINE_COLOURS = ["#1f5fa8", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e"]
+NO_DATA_COLOUR = "#bdbdbd"  # 无数据 on maps and bars: lighter than the 进行中 grey, never a value's colour
+NEUTRAL = "#1f5fa8"  # bars of counts and sums, which are not judged
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+WRAP_TITLE = 14  # characters: a longer chart title puts its unit and date on a second line
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, top: int = 60, wrap: bool = True) -> go.Figure:
+    """The house style; a long title is broken before its '（unit，截至 …）' so that a half-width chart (or a
+    narrow screen) does not cut it off (top: the margin above the plot for a one-line title)."""
     fig.update_layout(title=dict(text=title, font=dict(size=18)), font=FONT, height=height,
-                      margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white",
+                      margin=dict(l=10, r=10, t=top, b=10), plot_bgcolor="white",
                       legend=dict(orientation="h", y=-0.15))
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(gridcolor="#eee")
+    cut = re.search(r"（[^（），]+，截至", title)
+    if wrap and cut and len(title) > WRAP_TITLE:
+        head, tail = title[:cut.start()], title[cut.start():]
+        fig.update_layout(title=dict(text=f"{head}<br><span style='font-size:14px;color:#555'>{tail}</span>"),
+                          margin=dict(t=top + 22))
+    # Numbers on axes as officials write them: '12,000', never '12k'.
+    fig.update_xaxes(showgrid=False, exponentformat="none", separatethousands=True)
+    fig.update_yaxes(gridcolor="#eee", exponentformat="none", separatethousands=True)
     return fig
 
 
@@ -25,7 +40,7 @@ def month_label(month: str, first: bool = False) -> str:
     return f"{year}年{int(number)}月" if first or number == "01" else f"{int(number)}月"
 
 
-def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str) -> go.Figure:
+def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str, height: int = 380) -> go.Figure:
     """Lines of several rates over months, in percent."""
     fig = go.Figure()
     for colour, ind in zip(LINE_COLOURS, indicators):
@@ -38,37 +53,63 @@ def trend_rates(frame: pd.DataFrame, indicators: list[Indicator], title: str) ->
     months = list(dict.fromkeys(frame["month"]))
     fig.update_xaxes(type="category", tickangle=0, tickmode="array", tickvals=months[::2],
                      ticktext=[month_label(m, i == 0) for i, m in enumerate(months[::2])])
-    return _layout(fig, title)
+    return _layout(fig, title, height=height)
 
 
-def ranking_bars(frame: pd.DataFrame, ind: Indicator, colours: pd.Series, title: str,
+def bar_colour(ind: Indicator, state, value) -> str:
+    """A bar's fill: the 无数据 grey for a null, the state's colour (绿/黄/红/数据异常/进行中) for a judged
+    indicator, one neutral blue for figures that carry no judgement."""
+    if fmt.is_null(value):
+        return NO_DATA_COLOUR
+    state = state if isinstance(state, str) else None  # a missing state arrives as None or NaN
+    if state is None and not ind.judged:
+        return NEUTRAL
+    return fmt.STATE_COLOURS.get(state, fmt.STATE_COLOURS[None])
+
+
+def ranking_bars(frame: pd.DataFrame, ind: Indicator, states: pd.Series, title: str,
                  average: float | None = None, average_label: str = "平均") -> go.Figure:
-    """Horizontal bars of one indicator by region, coloured by status, with the average as a line."""
-    data = frame.sort_values(ind.key, ascending=True, na_position="first")
-    scale = 100 if ind.unit == "rate" else (1 / 10000 if ind.unit == "yuan" else 1)
-    values = data[ind.key].astype(float) * scale
-    bar_colours = [fmt.STATUS_COLOURS.get(colours.get(code)) if ind.better != "none" else "#1f5fa8"
-                   for code in data.index]
-    text = [fmt.value(ind, v) for v in data[ind.key]]
+    """Horizontal bars of one indicator by region, coloured by the judge's state (queries.judge) of each row,
+    with the parent's own value as a line. Lengths and labels are the values as displayed (half up)."""
+    # Plotly draws the first row at the bottom: no data, then 数据异常 (an impossible value is not a result and
+    # must not top the chart), then the values from lowest to highest.
+    odd = pd.Series([states.get(code) == "anomaly" for code in frame.index], index=frame.index)
+    order = pd.DataFrame({"null": frame[ind.key].notna(), "ok": ~odd, "v": frame[ind.key].astype(float)})
+    data = frame.loc[order.sort_values(["null", "ok", "v"], kind="stable").index]
+    raw = pd.to_numeric(data[ind.key], errors="coerce").astype(float)
+    values = [0.0 if fmt.is_null(v) else shown_value(ind, v) for v in raw]
+    bar_colours = [bar_colour(ind, states.get(code), v) for code, v in zip(data.index, raw)]
+    text = ["无数据" if fmt.is_null(v) else fmt.value(ind, v) for v in raw]
     fig = go.Figure(go.Bar(x=values, y=data["region_name"], orientation="h", marker_color=bar_colours,
                            text=text, textposition="outside", cliponaxis=False,
                            customdata=list(data.index),
                            hovertemplate="%{y}：%{text}<extra></extra>"))
     if average is not None and not fmt.is_null(average):
-        fig.add_vline(x=average * scale, line_dash="dash", line_color="#444",
+        fig.add_vline(x=shown_value(ind, average), line_dash="dash", line_color="#444",
                       annotation_text=f"{average_label} {fmt.value(ind, average)}", annotation_position="top")
-    if ind.unit == "rate":
-        fig.update_xaxes(ticksuffix="%")
+    # Plotly's default ticks read '2k / 5k'; officials read '2,000' and 万元.
+    fig.update_xaxes(tickformat=",", exponentformat="none", ticksuffix="%" if ind.unit == "rate" else "",
+                     title=dict(text="" if ind.unit == "rate" else fmt.unit_label(ind), standoff=4), rangemode="tozero")
     fig = _layout(fig, title, height=max(320, 34 * len(data) + 100))
     fig.update_layout(margin=dict(r=90))  # room for outside value labels such as "800.0 万元"
     return fig
 
 
-def category_bars(counts: dict[str, float], title: str) -> go.Figure:
+def shown_value(ind: Indicator, v: float) -> float:
+    """A value in the unit and to the digits officials read it (percent, 万元, persons; half up): bar lengths,
+    map classes and table cells all use it, so none shows a digit the status was not judged on."""
+    if ind.unit == "rate":
+        return fmt.half_up(v * 100, 1)
+    if ind.unit == "yuan":
+        return fmt.half_up(fmt.wan(v), 1)
+    return fmt.half_up(v, 0)
+
+
+def category_bars(counts: dict[str, float], title: str, height: int = 300) -> go.Figure:
     """Children on the roll by category."""
     labels, values = list(counts), list(counts.values())
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color="#1f5fa8",
                            text=[fmt.count(v) for v in values], textposition="outside", cliponaxis=False))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(range=[0, max(values or [1]) * 1.18])  # room for the longest bar's label
-    return _layout(fig, title, height=300)
+    fig.update_xaxes(range=[0, max(values or [1]) * 1.18], tickformat=",")  # room for the longest bar's label
+    return _layout(fig, title, height=height)

@@ -35,7 +35,7 @@ def db_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str):
-    return get_engine(url)
+    return get_engine(url, read_only=True)  # the dashboard never writes: opened read-only by construction
 
 
 def _read(fn):

@@ -5,29 +5,45 @@ import html
 import pandas as pd
 import streamlit as st
 
-from queries import fmt
-from queries.registry import Indicator, status
+from queries import fmt, judge
+from queries.registry import Indicator, rule_text, target_text
 
 CARD_CSS = """
 <style>
-.wb-card {border-radius: 10px; padding: 14px 18px; background: #fafafa; border-left: 10px solid #8c8c8c;
-          margin-bottom: 12px; min-height: 132px;}
+.wb-grid {display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; margin-bottom: 12px;}
+.wb-grid .wb-card {margin-bottom: 0;}
+.wb-card {--wb-value-max: 2.4rem; border-radius: 10px; padding: 14px 18px; background: #fafafa; border-left: 10px solid #8c8c8c;
+          margin-bottom: 12px; min-height: 132px; container-type: inline-size;}
 .wb-card .wb-name {font-size: 1.05rem; color: #333; font-weight: 600;}
-.wb-card .wb-value {font-size: clamp(1.6rem, 2.2vw, 2.4rem); font-weight: 700; line-height: 1.2; white-space: nowrap;}
+/* Sized by the card's own width (cqi), so "100.0%" fits a fifth of an 800-px screen and fills a wide one. */
+.wb-card .wb-value {font-size: clamp(1.1rem, 17cqi, 2.4rem); font-weight: 700; line-height: 1.2; white-space: nowrap;}
 .wb-card .wb-sub {font-size: 0.9rem; color: #555;}
 .wb-badge {display: inline-block; padding: 0 8px; border-radius: 8px; color: white; font-size: 0.85rem;
-           margin-left: 6px; vertical-align: middle;}
+           margin-left: 6px; vertical-align: middle; white-space: nowrap;}
+.wb-card .wb-note {font-size: 0.85rem; color: #7b3294; font-weight: 600;}
+.wb-card .wb-name, .wb-card .wb-sub {overflow-wrap: anywhere;}
+.wb-card .wb-value {overflow: hidden; text-overflow: ellipsis;}
 </style>
 """
 
 MEETING_CSS = """
 <style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
-html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.25rem;}
-.wb-card .wb-value {font-size: clamp(2rem, 3vw, 3.4rem);}
-.wb-card .wb-name {font-size: 1.3rem;}
-.wb-card .wb-sub {font-size: 1.1rem;}
-h1 {font-size: 3rem !important;}
+/* A 1280×720 projector has ~650 px under the browser bar: no sidebar, no header, tight top, so each
+   section's figures sit on the first screen (checked by tests/test_meeting_layout.py). */
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] {display: none;}
+.block-container, [data-testid="stMainBlockContainer"] {padding-top: 0.75rem !important; padding-bottom: 1rem !important;}
+html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.2rem;}
+.wb-card {min-height: 0; padding: 10px 14px; margin-bottom: 8px;}
+.wb-card {--wb-value-max: 3.2rem;}
+.wb-grid {grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px;}
+.wb-card .wb-name {font-size: clamp(1.05rem, 10cqi, 1.3rem);}
+.wb-card .wb-sub {font-size: clamp(0.95rem, 7.5cqi, 1.1rem); line-height: 1.35;}
+h1 {font-size: 1.9rem !important; padding: 0 0 0.25rem 0 !important;}
+[data-testid="stAlertContainer"] {padding: 0.3rem 0.8rem !important;}
+[data-testid="stAlert"] p {font-size: 0.95rem;}
+/* The exit button sits in the top corner instead of taking a row of its own. */
+.st-key-leave_meeting {position: fixed; top: 0.5rem; right: 1rem; z-index: 1000; width: auto !important;}
+[data-testid="stCaptionContainer"] p {font-size: 1rem;}
 </style>
 """
 
@@ -37,76 +53,119 @@ def page_style(meeting: bool) -> None:
     st.markdown(CARD_CSS + (MEETING_CSS if meeting else ""), unsafe_allow_html=True)
 
 
-def status_of(ind: Indicator, row: pd.Series | dict) -> str | None:
-    """The registry's colour for one row's value of an indicator."""
-    row = dict(row)
-    value = row.get(ind.key)
-    return status(ind, None if fmt.is_null(value) else float(value), row)
+def verdict_of(ind: Indicator, row: pd.Series | dict, before: pd.Series | dict | None = None,
+               month: str | None = None) -> judge.Verdict:
+    """The one verdict on a row's value (queries.judge): 绿/黄/红 as displayed, 数据异常, 进行中, jumps."""
+    return judge.verdict(ind, dict(row), None if before is None else dict(before), month)
+
+
+def status_of(ind: Indicator, row: pd.Series | dict, month: str | None = None) -> str | None:
+    """Only the state of verdict_of()."""
+    return verdict_of(ind, row, month=month).state
 
 
 def badge(state: str | None) -> str:
     if state is None:
         return ""
-    return (f'<span class="wb-badge" style="background:{fmt.STATUS_COLOURS[state]}">'
-            f'{fmt.STATUS_LABELS[state]}</span>')
+    return (f'<span class="wb-badge" style="background:{fmt.STATE_COLOURS[state]}">'
+            f'{fmt.STATE_LABELS[state]}</span>')
 
 
 def delta_text(ind: Indicator, now, before, label: str) -> str:
-    """'比上月 +1.2 个百分点' for rates, '比上月 +35' for counts; '—' without a comparison."""
-    if fmt.is_null(now) or fmt.is_null(before):
-        return f"{label} —"
-    diff = now - before
-    if ind.unit == "rate":
-        return f"{label} {round(diff * 100, 1) + 0.0:+.1f} 个百分点"  # + 0.0 turns -0.0 into 0.0
-    if ind.unit == "yuan":
-        return f"{label} {round(diff / 10000, 1) + 0.0:+,.1f} 万元"
-    return f"{label} {int(round(diff)):+,}"
+    """'比上月 +1.2 个百分点' for rates, '比上月 +35 人' for counts; '—' without a comparison."""
+    return fmt.change(ind, now, before, label)
 
 
-def headline(ind: Indicator, row: pd.Series, lines: list[str] | None = None) -> None:
-    """One large figure coloured by its status, with comparison lines under it."""
-    state = status_of(ind, row)
-    colour = fmt.STATUS_COLOURS[state]
-    sub = "<br>".join(html.escape(x) for x in (lines or []))
-    st.markdown(
-        f'<div class="wb-card" style="border-left-color:{colour}" title="{html.escape(ind.definition)}">'
-        f'<div class="wb-name">{html.escape(ind.name.replace("（元）", ""))}{badge(state)}</div>'
-        f'<div class="wb-value" style="color:{colour if state else "#222"}">{fmt.value(ind, row[ind.key])}</div>'
-        f'<div class="wb-sub">{sub}</div></div>',
-        unsafe_allow_html=True,
-    )
+def card_html(ind: Indicator, row: pd.Series, lines: list[str] | None = None, before: pd.Series | None = None,
+              month: str | None = None) -> str:
+    """One large figure coloured by its verdict, the green line, comparison lines and any 数据异常 reason."""
+    v = verdict_of(ind, row, before, month)
+    colour = v.colour
+    target = target_text(ind)
+    sub = "<br>".join(html.escape(x) for x in ([target] if target else []) + list(lines or []))
+    # Reasons take the state's colour (purple 数据异常, grey 进行中); jump warnings are amber, the state stays.
+    notes = "".join(f'<div class="wb-note" style="color:{v.colour}">{"⚠ " if v.state == judge.ANOMALY else ""}'
+                    f'{html.escape(n)}</div>' for n in v.reasons)
+    notes += "".join(f'<div class="wb-note" style="color:#b35806">⚠ {html.escape(n)}</div>' for n in v.warnings)
+    text = fmt.value(ind, row[ind.key])
+    value_colour = colour if v.state in judge.ORDER or v.state == judge.ANOMALY else "#222"
+    return (f'<div class="wb-card" style="border-left-color:{colour}" title="{html.escape(ind.definition)}">'
+            f'<div class="wb-name">{html.escape(ind.label)}{badge(v.state)}</div>'
+            f'<div class="wb-value" style="color:{value_colour};{_value_size(text)}">{html.escape(text)}</div>'
+            f'<div class="wb-sub">{sub}</div>{notes}</div>')
+
+
+def _value_size(text: str) -> str:
+    """A font size that lets the whole figure fit the card's width ('94.7%' large, '11,084.0 万元' smaller)."""
+    width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # a CJK character is about two digits wide
+    return f"font-size: clamp(1.1rem, {min(34, round(150 / max(width, 1)))}cqi, var(--wb-value-max));"
+
+
+def headline(ind: Indicator, row: pd.Series, lines: list[str] | None = None, before: pd.Series | None = None,
+             month: str | None = None) -> None:
+    """One headline card (see card_html)."""
+    st.markdown(card_html(ind, row, lines, before, month), unsafe_allow_html=True)
+
+
+def card_grid(cards: list[str]) -> None:
+    """Cards in a grid that wraps by the screen's width (five across at 1600 px, two at 800 px) instead of
+    squeezing a fixed number of columns until the text spills."""
+    st.markdown(f'<div class="wb-grid">{"".join(cards)}</div>', unsafe_allow_html=True)
 
 
 def chart_title(subject: str, unit: str, month: str) -> str:
     """Every chart says what, in which unit, as of when."""
-    return f"{subject}（{unit}，截至 {month} 月末）"
+    return fmt.chart_title(subject, unit, month)
 
 
 def definition_note(*indicators: Indicator) -> None:
     """The 口径 under a chart, from the registry."""
-    st.caption("；".join(f"**{i.name}**：{i.definition}" for i in indicators))
+    st.caption("；".join(f"**{i.name}**：{i.definition}" + (f"（{rule_text(i)}）" if i.judged else "")
+                         for i in indicators))
 
 
 def indicator_table(frame: pd.DataFrame, indicators, exact_money: bool = False, key: str | None = None,
-                    on_select: str = "ignore"):
-    """A table of regions × indicators, headers and tooltips from the registry."""
-    shown = pd.DataFrame({"区划": frame["region_name"]}, index=frame.index)
+                    on_select: str = "ignore", month: str | None = None, first: str = "区划"):
+    """A table of regions × indicators, headers with units and tooltips from the registry, and a 数据核对
+    column naming every impossible value (a rate above 100 %, spending above budget) in its row."""
+    shown = pd.DataFrame({first: frame["region_name"]}, index=frame.index)
     config = {}
     for ind in indicators:
         column = frame[ind.key].astype(float)
+        label = fmt.header(ind, exact=exact_money)
+        help_text = ind.definition + (f"（{rule_text(ind)}）" if ind.judged else "")
         if ind.unit == "rate":
-            shown[ind.name] = column * 100
-            config[ind.name] = st.column_config.NumberColumn(ind.name, help=ind.definition, format="%.1f%%")
+            shown[label] = column * 100
+            config[label] = st.column_config.NumberColumn(label, help=help_text, format="%.1f")
         elif ind.unit == "yuan":
-            label = ind.name if exact_money else ind.name.replace("（元）", "（万元）")
-            shown[label] = column if exact_money else column / 10000
-            config[label] = st.column_config.NumberColumn(label, help=ind.definition,
+            shown[label] = column if exact_money else fmt.wan(column)
+            config[label] = st.column_config.NumberColumn(label, help=help_text,
                                                           format="%.2f" if exact_money else "%.1f")
         else:
-            shown[ind.name] = column
-            config[ind.name] = st.column_config.NumberColumn(ind.name, help=ind.definition, format="localized")
+            shown[label] = column
+            config[label] = st.column_config.NumberColumn(label, help=help_text, format="localized")
+    notes = anomaly_notes(frame, indicators, month)
+    if notes.ne("").any():
+        shown["数据核对"] = notes
+        config["数据核对"] = st.column_config.TextColumn("数据核对", help="不可能出现的数值（比率超过 100%、支出超过预算），请核对台账")
     return st.dataframe(shown, column_config=config, hide_index=True, key=key, on_select=on_select,
                         selection_mode="single-row", placeholder="—")
+
+
+def anomaly_notes(frame: pd.DataFrame, indicators, month: str | None = None) -> pd.Series:
+    """Per row, '数据异常：预算执行率（累计支出超过年度预算）' for every impossible value; '' otherwise."""
+    inds = list(indicators)
+    if frame.empty or not inds:
+        return pd.Series("", index=frame.index, dtype=object)
+    verdicts = judge.verdicts(frame, [i.key for i in inds], month=month)
+    names = {i.key: i.label for i in inds}
+
+    def one(row) -> str:
+        bad = [f"{names[k]}（{v.reasons[0].removesuffix('，请核对台账')}）" for k, v in row.items()
+               if v.state == judge.ANOMALY]
+        return ("数据异常：" + "；".join(bad)) if bad else ""
+
+    return verdicts.apply(one, axis=1).astype(object)
 
 
 def no_data(message: str = "所选区域和月份没有数据。") -> None:

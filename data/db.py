@@ -1,11 +1,11 @@
-"""Database URL resolution (flag → WEIBAO_DB_URL → embedded default) and engines."""
+"""Database URL resolution (flag → WEIBAO_DB_URL → embedded default) and engines, read-only ones for readers."""
 
 import os
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from data.schema import meta
 
@@ -28,12 +28,20 @@ def describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def missing_file(url: str) -> str | None:
-    """For a SQLite URL whose file does not exist, that path; readers should not create it."""
+def _sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, or None (another database, or an in-memory one)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
-    return None if Path(parsed.database).exists() else parsed.database
+    return parsed.database
+
+
+def missing_file(url: str) -> str | None:
+    """For a SQLite URL whose file does not exist, its absolute path; readers must not create it."""
+    database = _sqlite_file(url)
+    if database is None or Path(database).exists():
+        return None
+    return str(Path(database).resolve())
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -47,18 +55,55 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """An engine for the resolved URL; creates the SQLite file's folder when needed."""
-    url = resolve_url(url)
+def _reader_pragmas(dbapi_conn, _record) -> None:
+    # A read-only connection cannot switch the journal mode; the file keeps the WAL mode its writer set.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _postgres_read_only(dbapi_conn, _record) -> None:
+    # Session-wide, committed at once: a SET inside a transaction rolled back later would be undone.
+    cur = dbapi_conn.cursor()
+    cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cur.close()
+    dbapi_conn.commit()
+
+
+def _read_only_url(url: str, database: str) -> URL:
+    """The SQLite URL as a file: URI with mode=ro, so that SQLite never creates the file."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
+    if parsed.query.get("uri") in ("true", "1"):
+        return parsed  # already a URI filename: the caller chose its mode
+    uri = Path(database).resolve().as_uri()
+    return parsed.set(database=uri, query={**parsed.query, "mode": "ro", "uri": "true"})
+
+
+def get_engine(url: str | None = None, read_only: bool = False) -> Engine:
+    """An engine for the resolved URL.
+
+    A writer (the loader, the demo) gets the SQLite file's folder created when needed. A reader
+    (read_only=True: the report, the dashboard) never creates a file or a folder: SQLite opens the
+    file read-only, so connecting fails while it is missing (check missing_file first for a message);
+    on PostgreSQL its sessions are read-only.
+    """
+    url = resolve_url(url)
+    database = _sqlite_file(url)
+    backend = make_url(url).get_backend_name()
+    if backend != "sqlite":
+        engine = create_engine(url, pool_pre_ping=True)
+        if read_only and backend == "postgresql":
+            event.listen(engine, "connect", _postgres_read_only)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if read_only and database:
+        engine = create_engine(_read_only_url(url, database))
+        event.listen(engine, "connect", _reader_pragmas)
+        return engine
+    if database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def get_meta(conn, key: str) -> str | None:

@@ -1,6 +1,5 @@
 """python -m data.templates OUT_DIR: the blank import workbook, built from the loader's own column specs."""
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from data.cli import ChineseParser
 from data.load.cells import CODE, ID_NUMBER
 from data.load.spec import TABLES, Field, TableSpec
 
@@ -126,8 +126,8 @@ def write_template(out_dir) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data.templates",
-                                     description="写出空白导入模板 导入模板.xlsx（每张表一个工作表，含说明和下拉选项）")
+    parser = ChineseParser(prog="python -m data.templates",
+                           description="写出空白导入模板 导入模板.xlsx（每张表一个工作表，含说明和下拉选项）")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="输出文件夹")
     args = parser.parse_args(argv)
     try:

@@ -5,7 +5,9 @@ from datetime import date
 import pandas as pd
 
 from data.db import get_meta
+from queries import fmt
 from queries.engine import Scope, run_sql, scope_params, sql
+from queries import periods
 from queries.periods import Month, latest_complete_month
 
 
@@ -32,7 +34,7 @@ def region_info(conn, code: str, scope: Scope) -> dict | None:
 def months_available(conn, today: date | None = None, span: int = 36) -> list[Month]:
     """Months with data, newest first: from the last month anything happened (never after today's) back
     to the first enrolment, at most `span` months."""
-    current = Month.of(today or date.today())
+    current = Month.of(today or periods.today())
     row = run_sql(conn, sql("data_span"), {}).iloc[0]
     first = row["first_day"]
     if first is None or pd.isna(first):
@@ -52,9 +54,13 @@ TABLE_LABELS = {"region": "区划", "child": "儿童", "worker_post": "工作人
 
 
 def freshness(conn) -> pd.DataFrame:
-    """Last import per table, named as the import format names it (区划, 儿童 …)."""
+    """Per table, named as the import format names it (区划, 儿童 …): the rows it holds now and its last
+    import in local time to the minute ('2026-11-30 08:15', None if never imported)."""
     frame = run_sql(conn, sql("freshness"), {})
     frame["table_name"] = frame["table_name"].map(lambda name: TABLE_LABELS.get(name, name))
+    frame["current_rows"] = pd.to_numeric(frame["current_rows"]).astype(int)
+    # pd.isna first: a PostgreSQL timestamp column turns a missing import into NaT, which fmt cannot format.
+    frame["last_import"] = [None if pd.isna(v) else fmt.minute(v) for v in frame["last_import"]]
     return frame
 
 

@@ -2,17 +2,21 @@
 
 import pandas as pd
 
+from queries import judge
 from queries.catalog import region_info, regions
 from queries.engine import Scope, indicators, indicators_over
 from queries.periods import Month
-from queries.registry import by_key, status
+from queries.registry import by_key
 
 
 def rank(frame: pd.DataFrame, key: str) -> pd.Series:
-    """1 = best among the rows, by the indicator's direction; null values get no rank."""
+    """1 = best among the rows, by the indicator's direction; null values and impossible ones (数据异常:
+    spending above budget is no result) get no rank."""
     ind = by_key()[key]
     ascending = ind.better == "lower"
-    return frame[key].astype(float).rank(ascending=ascending, method="min").astype("Int64")
+    values = frame[key].astype(float)
+    odd = judge.states(frame, [key]).eq(judge.ANOMALY)[key]
+    return values.where(~odd).rank(ascending=ascending, method="min").astype("Int64")
 
 
 def league(conn, scope: Scope, month: str, level: str, region: str | None, key: str) -> pd.DataFrame:
@@ -25,19 +29,24 @@ def league(conn, scope: Scope, month: str, level: str, region: str | None, key: 
     out["rank_before"] = rank(before, key).reindex(out.index)
     # Positive = moved up the table.
     out["rank_change"] = out["rank_before"] - out["rank"]
+    out["value_before"] = before[key].reindex(out.index)
     return out.sort_values(["rank", "region_name"], na_position="last")
 
 
 def peer_rank(conn, scope: Scope, month: str, region: str, keys: list[str]) -> dict:
-    """For a county: its rank among the counties of its city on each indicator, as (rank, count)."""
-    frame = indicators(conn, month, "county", None, scope=scope)
+    """For a county: its rank among the counties of its own city on each indicator, as (rank, count)."""
+    info = region_info(conn, region, scope)
+    if not info or info["level"] != "county":
+        return {}
+    frame = indicators(conn, month, "county", info.get("parent_code"), scope=scope)
     if region not in frame.index:
         return {}
     out = {}
     for key in keys:
         ranks = rank(frame, key)
         r = ranks.get(region)
-        out[key] = (None if pd.isna(r) else int(r), int(ranks.notna().sum()))
+        # (rank, counties ranked, counties of the city): the last two differ where some have no data yet.
+        out[key] = (None if pd.isna(r) else int(r), int(ranks.notna().sum()), len(frame))
     return out
 
 
@@ -64,20 +73,18 @@ def _level_of(conn, scope: Scope, region: str) -> str:
     return info["level"] if info else "city"
 
 
-def statuses(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The registry colour (green/yellow/red/None) of each row's value for each key."""
-    reg = by_key()
-    records = frame.to_dict("index")
-    return pd.DataFrame(
-        {k: [status(reg[k], _num(row.get(k)), row) for row in records.values()] for k in keys},
-        index=frame.index,
-    )
+def statuses(frame: pd.DataFrame, keys: list[str], month: str | None = None) -> pd.DataFrame:
+    """The state (green/yellow/red/anomaly/early/None) of each row's value for each key (queries.judge)."""
+    return judge.states(frame, keys, month=month)
 
 
 def red_list(conn, scope: Scope, month: str, region: str | None, keys: list[str]) -> pd.DataFrame:
-    """Townships under the region with at least one red indicator, most reds first."""
+    """Townships under the region with at least one red indicator, most reds first.
+
+    In the month in progress, monthly figures are not judged (judge.EARLY), so they put nobody on the list.
+    """
     frame = indicators(conn, month, "township", region, scope=scope)
-    colours = statuses(frame, keys)
+    colours = statuses(frame, keys, month)
     reg = by_key()
     reds = colours.eq("red")
     out = pd.DataFrame({
@@ -94,6 +101,3 @@ def _parent_names(conn, scope: Scope, codes) -> pd.Series:
     counties = regions(conn, "county", None, scope).set_index("region_code")["region_name"]
     return towns.reindex(codes)["parent_code"].map(counties)
 
-
-def _num(value):
-    return None if value is None or value != value else float(value)

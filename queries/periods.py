@@ -1,11 +1,20 @@
 """Months as the indicators see them: parsing, month end E, year start Y, and the 30-day cutoff."""
 
 import calendar
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 _MONTH = re.compile(r"^\s*(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?\s*$")
+# Pins "today" for tests and for reproducing a view of a past day; unset in production.
+TODAY_ENV = "WEIBAO_TODAY"
+
+
+def today() -> date:
+    """The day the product treats as today: WEIBAO_TODAY (YYYY-MM-DD) when set, else the calendar's."""
+    pinned = os.environ.get(TODAY_ENV, "").strip()
+    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,20 @@ class Period:
     @property
     def month_number(self) -> int:
         return self.end.month
+
+    @property
+    def days_in_month(self) -> int:
+        return calendar.monthrange(self.end.year, self.end.month)[1]
+
+    @property
+    def is_partial(self) -> bool:
+        """True when the period stops before its month's last day (the month in progress)."""
+        return self.end.day < self.days_in_month
+
+    @property
+    def months_elapsed(self) -> float:
+        """序时进度's numerator: whole months before E's month plus the share of E's month up to E."""
+        return self.end.month - 1 + self.end.day / self.days_in_month
 
     @property
     def month_start(self) -> date:
@@ -73,7 +96,22 @@ class Month:
 
     @property
     def period(self) -> Period:
+        """The whole month, E = its last day (contract §2)."""
         return Period(self.start, self.end)
+
+    def period_until(self, day: date | None = None) -> Period:
+        """The month as far as it has happened: up to `day` (default today) while it is in progress.
+
+        Dates later than today are errors in the import format, so a month in progress has no data after
+        today; stopping E at today keeps the 30-day assessment cutoff and 序时进度 honest for it.
+        """
+        day = day or today()
+        return Period(self.start, day) if self.start <= day < self.end else self.period
+
+    def in_progress(self, day: date | None = None) -> bool:
+        """True while `day` (default today) falls inside the month, its last day included (still being logged)."""
+        day = day or today()
+        return self.start <= day <= self.end
 
     def shift(self, months: int) -> "Month":
         index = self.year * 12 + self.month - 1 + months
@@ -83,6 +121,11 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-def latest_complete_month(today: date | None = None) -> Month:
+def latest_complete_month(day: date | None = None) -> Month:
     """The month before today's: the default view, since the current month is still being logged."""
-    return Month.of(today or date.today()).shift(-1)
+    return Month.of(day or today()).shift(-1)
+
+
+def in_progress(month: str, day: date | None = None) -> bool:
+    """True when the month ('YYYY-MM') is the month in progress."""
+    return Month.parse(month).in_progress(day)

@@ -11,6 +11,15 @@ from data.vocab import LEVEL_ORDER
 REGISTRY_PATH = Path(__file__).with_name("indicators.yaml")
 UNITS = ("count", "rate", "yuan")
 DIRECTIONS = ("higher", "lower", "none")
+ACCRUALS = ("stock", "month", "year")
+GROUPS = ("cockpit_children", "children_cards", "child_categories", "cockpit_network", "cockpit_work", "red_list", "trend_monthly",
+          "trend_ytd", "league_table", "network_cards", "network_table", "funds_cards")
+# The registry's vocabulary as viewers read it (the 口径说明 page and docs/indicators.md).
+UNIT_WORDS = {"count": "人", "rate": "比率（%）", "yuan": "元（页面以万元显示）"}
+DIRECTION_WORDS = {"higher": "越高越好", "lower": "越低越好", "none": "不评价"}
+ACCRUAL_WORDS = {"stock": "月末时点", "month": "月内累计（本月未结束时不评色）", "year": "本年累计（1 月 1 日起）"}
+# A rate falling by more than this many points from one month to the next is flagged for checking.
+DEFAULT_RATE_JUMP = {"fall": 0.3}
 
 
 @dataclass(frozen=True)
@@ -28,10 +37,34 @@ class Indicator:
     target: float | None = None
     thresholds: dict = field(default_factory=dict)
     min_level: str | None = None
+    short: str | None = None
+    accrues: str = "stock"
+    jump: dict | None = None
+    over_reason: str | None = None
+    empty_reason: str | None = None
+    same_everywhere: bool = False
+    groups: tuple[str, ...] = ()
 
     @property
     def is_ratio(self) -> bool:
         return self.numerator is not None
+
+    @property
+    def label(self) -> str:
+        """The name without its unit, for titles, axes and cards ('年度预算', '孤儿', '走访完成率')."""
+        return self.short or self.name.replace("（元）", "")
+
+    @property
+    def judged(self) -> bool:
+        """True when the indicator is coloured 绿/黄/红 against thresholds."""
+        return bool(self.thresholds) and self.better != "none"
+
+    @property
+    def checks(self) -> dict:
+        """The month-to-month plausibility check (explicit, or the default for judged rates)."""
+        if self.jump is not None:
+            return self.jump
+        return DEFAULT_RATE_JUMP if self.unit == "rate" and self.judged else {}
 
     def applies_at(self, level: str) -> bool:
         """False below min_level: those rows are null by definition, not zero."""
@@ -58,11 +91,19 @@ def _validate(entry: dict, position: int) -> Indicator:
         raise RegistryError(f"{where}: give either measure, or numerator and denominator")
     if entry.get("min_level") not in (None, *LEVEL_ORDER):
         raise RegistryError(f"{where}: min_level must be one of {LEVEL_ORDER}")
+    if entry.get("accrues", "stock") not in ACCRUALS:
+        raise RegistryError(f"{where}: accrues must be one of {ACCRUALS}")
+    bad_groups = set(entry.get("groups", ())) - set(GROUPS)
+    if bad_groups:
+        raise RegistryError(f"{where}: unknown groups {sorted(bad_groups)}")
+    t = entry.get("thresholds") or {}
+    if t and not {"green", "yellow"} <= set(t):
+        raise RegistryError(f"{where}: thresholds need green and yellow")
     known = {f for f in Indicator.__dataclass_fields__}
     unknown = set(entry) - known
     if unknown:
         raise RegistryError(f"{where}: unknown fields {sorted(unknown)}")
-    return Indicator(**entry)
+    return Indicator(**{**entry, "groups": tuple(entry.get("groups", ()))})
 
 
 @lru_cache(maxsize=4)
@@ -84,6 +125,59 @@ def keys() -> list[str]:
 def by_key() -> dict[str, Indicator]:
     """Indicators indexed by key."""
     return {i.key: i for i in load_registry()}
+
+
+def group(name: str) -> list[Indicator]:
+    """The indicators a page shows together, in report order."""
+    if name not in GROUPS:
+        raise KeyError(name)
+    return [i for i in load_registry() if name in i.groups]
+
+
+def group_keys(name: str) -> list[str]:
+    return [i.key for i in group(name)]
+
+
+def _pct(v: float) -> str:
+    """A threshold as a percentage, without a trailing '.0' ('95%', '92.5%')."""
+    return f"{round(v * 100, 1):g}%"
+
+
+def rule_text(ind: Indicator) -> str:
+    """The colour rule in words, generated from the thresholds (every caption, legend and doc uses this)."""
+    t = ind.thresholds
+    if not ind.judged:
+        return "不评色"
+    if t.get("relative_to"):
+        ref = by_key()[t["relative_to"]].name
+        green, yellow = t["green"], t["yellow"]
+        first = f"不低于{ref}为绿" if green == 0 else f"高于{ref} {round(green * 100, 1):g} 个百分点及以上为绿"
+        return f"{first}，落后不超过 {round(-yellow * 100, 1):g} 个百分点为黄，否则为红"
+    if ind.better == "higher":
+        return f"≥{_pct(t['green'])} 为绿，≥{_pct(t['yellow'])} 为黄，低于 {_pct(t['yellow'])} 为红"
+    return f"≤{_pct(t['green'])} 为绿，≤{_pct(t['yellow'])} 为黄，高于 {_pct(t['yellow'])} 为红"
+
+
+def target_text(ind: Indicator) -> str:
+    """The green line as a page shows it beside a figure ('达标线 95%', '达标线 不低于序时进度')."""
+    t = ind.thresholds
+    if not ind.judged:
+        return ""
+    if t.get("relative_to"):
+        ref, gap = by_key()[t["relative_to"]].name, round(t["green"] * 100, 1)
+        return f"达标线 不低于{ref}" if gap == 0 else f"达标线 {ref}{gap:+g} 个百分点"
+    return f"达标线 {_pct(t['green'])}"
+
+
+def green_line(ind: Indicator, row: dict | None = None) -> float | None:
+    """The value at which the indicator turns green (for a relative rule, read from the row)."""
+    t = ind.thresholds
+    if not ind.judged:
+        return None
+    if t.get("relative_to"):
+        ref = (row or {}).get(t["relative_to"])
+        return None if ref is None or ref != ref else float(ref) + t["green"]
+    return t["green"]
 
 
 def status(indicator: Indicator, value: float | None, row: dict | None = None) -> str | None:

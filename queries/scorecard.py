@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from queries import judge
 from queries.catalog import freshness, region_info
 from queries.compare import statuses
 from queries.engine import Scope, indicators
-from queries.registry import Indicator, by_key
+from queries.registry import Indicator, by_key, green_line
 
 RUBRIC_PATH = Path(__file__).with_name("rubric.yaml")
 RUBRIC_ENV = "WEIBAO_RUBRIC"  # a deployment may keep the bureau's rubric outside the code tree
@@ -263,16 +264,21 @@ def grade(share: float | None) -> str | None:
 
 
 def score(rubric: Rubric, frame: pd.DataFrame) -> pd.DataFrame:
-    """Points, colour and weighted total per row of an indicator frame (values are never recomputed)."""
+    """Points, colour and weighted total per row of an indicator frame (values are never recomputed).
+
+    An impossible value (judge.ANOMALY: a rate above 100 %, spending above budget) earns no points and is
+    graded 'anomaly': a ledger error must not buy a county full marks.
+    """
     out = pd.DataFrame({"region_name": frame["region_name"]}, index=frame.index)
     progress = frame["time_progress"] if "time_progress" in frame else pd.Series(None, index=frame.index)
     totals = pd.Series(0.0, index=frame.index)
     for crit in rubric.criteria:
         values = frame[crit.key]
+        bad = judge.states(frame, [crit.key])[crit.key].eq(judge.ANOMALY).tolist()
         shares = [crit.fraction(v, p) for v, p in zip(values, progress)]
         out[crit.key] = values.astype(float)
-        out[f"pts_{crit.key}"] = [crit.points(v, p) for v, p in zip(values, progress)]
-        out[f"grade_{crit.key}"] = [grade(s) for s in shares]
+        out[f"pts_{crit.key}"] = [0.0 if b else crit.points(v, p) for v, p, b in zip(values, progress, bad)]
+        out[f"grade_{crit.key}"] = [judge.ANOMALY if b else grade(s) for s, b in zip(shares, bad)]
         totals += out[f"pts_{crit.key}"]
     out["total"] = totals
     return out
@@ -303,7 +309,7 @@ def scorecard(conn, scope: Scope, month: str, rubric: Rubric, region: str | None
         part = score(rubric, frame)
         part.insert(1, "level", level)
         part["time_progress"] = frame["time_progress"]
-        colours = statuses(frame, rubric.keys)
+        colours = statuses(frame, rubric.keys, month)
         for crit in rubric.criteria:
             ind = reg[crit.key]
             part[f"num_{crit.key}"] = frame[ind.numerator] if ind.is_ratio else frame[ind.measure]
@@ -366,7 +372,7 @@ def townships_behind(conn, scope: Scope, month: str, county: str, key: str) -> p
         "numerator": frame[ind.numerator] if ind.is_ratio else frame[ind.measure],
         "denominator": frame[ind.denominator] if ind.is_ratio else None,
         key: frame[key],
-        "status": statuses(frame, [key])[key],
+        "status": statuses(frame, [key], month)[key],
     }, index=frame.index)
     return out.sort_values([key, "region_name"], na_position="first")
 
@@ -403,6 +409,23 @@ def _exact(column: pd.Series, money: bool):
     """元 to the fen, counts as whole numbers, missing as blank."""
     values = pd.to_numeric(column, errors="coerce").astype(float)
     return (values.round(2) if money else values.round(0).astype("Int64")).to_numpy()
+
+
+def line_differences(rubric: Rubric) -> list[str]:
+    """Criteria whose full-mark line is not the registry's green line, said plainly: a county shown 绿 on the
+    cockpit may still lose points here (or the other way round)."""
+    reg = by_key()
+    out = []
+    for crit in rubric.criteria:
+        ind = reg[crit.key]
+        green = green_line(ind, {ind.thresholds.get("relative_to"): 0.0}) if ind.judged else None
+        if green is None or abs(green - crit.target) <= TOLERANCE:
+            continue
+        if ind.thresholds.get("relative_to"):
+            out.append(f"{crit.label}：满分线为序时进度{_gap(crit.target) or ''}，指标登记表的绿线为不低于序时进度")
+        else:
+            out.append(f"{crit.label}：满分线 {_pct(crit.target)}，指标登记表的绿线 {_pct(green)}")
+    return out
 
 
 def measure_label(name: str | None) -> str:

@@ -1,8 +1,7 @@
-"""Shared pieces of the topic pages' queries: month windows, list scoping, region names, sanity checks."""
+"""Shared pieces of the topic pages' queries: month windows, list scoping, region names, 序时进度."""
 
 import pandas as pd
 
-from queries import fmt
 from queries.catalog import regions
 from queries.engine import Scope, as_period, divide, period_params, scope_params
 from queries.periods import Month
@@ -24,18 +23,6 @@ def list_params(conn, scope: Scope, month: str, region: str | None) -> dict:
 def level_below(level: str) -> str:
     """The level whose regions a page lists under a region of `level`."""
     return {"city": "county", "county": "township", "township": "village"}.get(level, "village")
-
-
-def rates_above_one(frame: pd.DataFrame, keys, names: dict[str, str]) -> list[str]:
-    """'某镇 走访完成率 103.2%' for every rate above 100 % — a sign of duplicated or misfiled rows."""
-    out = []
-    for key in keys:
-        if key not in frame:
-            continue
-        values = pd.to_numeric(frame[key], errors="coerce")
-        for code in values.index[values > 1 + 1e-9]:
-            out.append(f"{frame.at[code, 'region_name']} {names.get(key, key)} {fmt.percent(values[code])}")
-    return out
 
 
 def parent_names(conn, scope: Scope, level: str, region: str | None) -> pd.Series:
@@ -62,5 +49,7 @@ def to_dates(values: pd.Series) -> pd.Series:
 
 
 def time_progress(month: str) -> float:
-    """序时进度 of a month, as the engine defines it: month number ÷ 12."""
-    return float(divide(pd.Series([Month.parse(month).month]), pd.Series([12])).iloc[0])
+    """序时进度 of a month, as the engine defines it: months elapsed ÷ 12, where the month in progress counts
+    only its share of days up to today (so a fund is not judged against a month that has not happened)."""
+    elapsed = as_period(month).months_elapsed
+    return float(divide(pd.Series([elapsed]), pd.Series([12])).iloc[0])

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from queries import judge
 from queries.catalog import region_info
-from queries.compare import statuses
 from queries.engine import (
-    DEFAULT_VISIT_RULE, Scope, divide, indicators, run_sql, scope_params, scoped, sql,
+    DEFAULT_VISIT_RULE, Scope, divide, indicators_over, run_sql, scope_params, scoped, sql,
 )
-from queries.periods import Period
+from queries.periods import Month, Period
 from queries.registry import by_key, load_registry
 
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
@@ -20,7 +20,13 @@ SILENT_DAYS = 14
 LOOKBACK_DAYS = 90  # how far back the last visit of a silent township is looked for
 OVERDUE_LOOKBACK_DAYS = 365  # overdue assessments older than a year are backlog, not this week's business
 LEVEL_BELOW = {"city": "county", "county": "township", "township": "village"}
-STATUS_ORDER = {"green": 0, "yellow": 1, "red": 2}
+# With fewer days left than a week, visits-per-week is the remaining visits blown up (2,819 left with one day
+# to go reads as "19,733 a week"): the page then says what is left and compares per day instead.
+PACE_WEEK_DAYS = 7
+PACE_WEEKLY, PACE_DAILY, PACE_OVER = "weekly", "daily", "over"
+# Why an indicator's colour is not compared this week (colour_plan).
+MID_MONTH = "mid_month"  # a month-to-date figure on a Sunday before the month's end: not judged yet
+NEW_YEAR = "new_year"  # a year-to-date figure restarted on 1 January between the two Sundays
 
 
 @dataclass(frozen=True, order=True)
@@ -73,6 +79,13 @@ class Week:
     def days_left(self) -> int:
         """Days of Sunday's month after Sunday."""
         return (self.month_end - self.sunday).days
+
+    @property
+    def pace_mode(self) -> str:
+        """How the month's remaining visits are put: per week (a week or more left), per day, or the month is over."""
+        if self.days_left >= PACE_WEEK_DAYS:
+            return PACE_WEEKLY
+        return PACE_DAILY if self.days_left else PACE_OVER
 
     def __str__(self) -> str:
         return self.key
@@ -138,10 +151,13 @@ def _days(later: pd.Series, earlier) -> pd.Series:
 
 def visits_by_township(conn, scope: Scope, week: str, region: str | None = None,
                        level: str = "township") -> pd.DataFrame:
-    """Per township (or per region of `level`): visits this week and last week, the change, and the pace
-    needed to finish the month. county_name is the parent's name.
+    """Per township (or per region of `level`): visits this week and last week, the change, and what the
+    month still needs. county_name is the parent's name.
 
-    pace_needed = visits_missing × 7 ÷ days left in Sunday's month (null when none are left).
+    visits_missing = visits still required this month by the children on the roll at Sunday;
+    pace_needed = visits_missing × 7 ÷ days left, only with a week or more left (null otherwise);
+    per_day_needed = visits_missing ÷ days left (null once the month is over);
+    at_this_pace = visits this week × days left ÷ 7, what the days left bring at this week's pace.
     """
     wk = Week.parse(week)
     params = _params(conn, scope, wk, region, level)
@@ -152,19 +168,39 @@ def visits_by_township(conn, scope: Scope, week: str, region: str | None = None,
     out[counts] = out[counts].apply(pd.to_numeric, errors="coerce").fillna(0).astype(int)
     out["change"] = out["visits_this_week"] - out["visits_last_week"]
     out["days_left"] = wk.days_left
-    out["pace_needed"] = divide(out["visits_missing"] * 7, out["days_left"])
+    out["pace_needed"] = _pace_needed(out["visits_missing"], wk)
+    out["per_day_needed"] = divide(out["visits_missing"], out["days_left"])
+    out["at_this_pace"] = out["visits_this_week"] * wk.days_left / 7
     return out
 
 
+def _pace_needed(missing: pd.Series, wk: Week) -> pd.Series:
+    """Visits per week that finish the month, only with a week or more left (null otherwise)."""
+    if wk.pace_mode != PACE_WEEKLY:
+        return pd.Series(float("nan"), index=missing.index)
+    return divide(missing * 7, pd.Series(wk.days_left, index=missing.index))
+
+
 def visit_totals(frame: pd.DataFrame, week: str) -> dict:
-    """The region's totals from the township rows (townships partition the region's villages)."""
+    """The region's totals from the township rows (townships partition the region's villages), and what the
+    month still needs: pace_mode says whether it is put per week, per day or as the month being over.
+
+    enough: whether this week's visits, kept up over the days left, cover the visits still missing
+    (this week × days left ≥ missing × 7); after the month's end, whether nothing is missing.
+    """
     wk = Week.parse(week)
     sums = {c: int(frame[c].sum()) for c in
             ("visits_this_week", "visits_last_week", "children_on_roll", "children_lacking", "visits_missing")}
     sums["change"] = sums["visits_this_week"] - sums["visits_last_week"]
-    sums["days_left"] = wk.days_left
-    pace = divide(pd.Series([sums["visits_missing"] * 7]), pd.Series([wk.days_left])).iloc[0]
-    sums["pace_needed"] = None if pd.isna(pace) else float(pace)
+    missing, left = sums["visits_missing"], wk.days_left
+    pace = _pace_needed(pd.Series([missing]), wk).iloc[0]
+    sums.update({
+        "days_left": left, "month_end": wk.month_end, "pace_mode": wk.pace_mode,
+        "pace_needed": None if pd.isna(pace) else float(pace),
+        "per_day_needed": missing / left if left else None,
+        "daily_average": sums["visits_this_week"] / 7,
+        "enough": missing == 0 or sums["visits_this_week"] * left >= missing * 7,
+    })
     return sums
 
 
@@ -216,42 +252,97 @@ def _level_of(conn, scope: Scope, region: str | None) -> str:
     return info["level"] if info else "city"
 
 
-def colour_changes(conn, scope: Scope, week: str, region: str | None = None) -> pd.DataFrame:
-    """Indicator/region pairs whose colour changed between last Sunday and this Sunday (month to date).
+@dataclass(frozen=True)
+class Comparison:
+    """What one judged indicator's colour at this Sunday is set against: like with like, or nothing."""
 
-    The region itself and the regions one level below it; only pairs judged at both Sundays.
+    key: str
+    accrues: str
+    now: Period | None
+    before: Period | None
+    skipped: str | None = None  # MID_MONTH or NEW_YEAR: why the two would not be like with like
+
+    @property
+    def compared(self) -> bool:
+        return self.skipped is None
+
+
+def colour_plan(week: str) -> list[Comparison]:
+    """How colour_changes compares each judged indicator, from its registry accrual (in registry order).
+
+    stock: this Sunday with last Sunday. year (from 1 January): the same, unless 1 January lies between them.
+    month (from the 1st): a figure part-way through a month is not judged yet (judge.EARLY), so only when
+    Sunday is the month's last day, and then the whole month with the whole month before.
     """
     wk = Week.parse(week)
+    now, before = Period.as_of(wk.sunday), Period.as_of(wk.previous.sunday)
+    out = []
+    for ind in load_registry():
+        if not ind.judged:
+            continue
+        if ind.accrues == "month":
+            month = Month.of(wk.sunday)
+            if now.is_partial:
+                out.append(Comparison(ind.key, ind.accrues, None, None, MID_MONTH))
+            else:
+                out.append(Comparison(ind.key, ind.accrues, month.period, month.shift(-1).period))
+        elif ind.accrues == "year" and before.year != now.year:
+            out.append(Comparison(ind.key, ind.accrues, None, None, NEW_YEAR))
+        else:
+            out.append(Comparison(ind.key, ind.accrues, now, before))
+    return out
+
+
+def _judged(frame: pd.DataFrame, key: str, period: Period) -> pd.Series:
+    """judge's state of one indicator over one period; the month tells judge whether it is still in progress."""
+    return judge.states(frame, [key], month=str(Month.of(period.end)))[key]
+
+
+def colour_changes(conn, scope: Scope, week: str, region: str | None = None) -> pd.DataFrame:
+    """Indicator/region pairs whose colour changed between the two periods colour_plan compares.
+
+    The region itself and the regions one level below it. Only pairs judged 绿/黄/红 on both sides count:
+    数据异常 and 进行中 (judge.ANOMALY, judge.EARLY) are not colours and are left out.
+    """
+    plan = [c for c in colour_plan(week) if c.compared]
     level = _level_of(conn, scope, region)
-    keys = [i.key for i in load_registry() if i.better != "none" and i.thresholds]
     reg = by_key()
+    periods = list(dict.fromkeys(p for c in plan for p in (c.now, c.before)))
     rows = []
     for lvl in (level, LEVEL_BELOW.get(level)):
-        if lvl is None:
+        if lvl is None or not periods:
             continue
-        now = indicators(conn, Period.as_of(wk.sunday), lvl, region, scope=scope)
-        before = indicators(conn, Period.as_of(wk.previous.sunday), lvl, region, scope=scope)
-        s_now, s_before = statuses(now, keys), statuses(before, keys).reindex(now.index)
-        for code in now.index:
-            for key in keys:
-                a, b = s_before.at[code, key], s_now.at[code, key]
-                if a is None or b is None or a == b or pd.isna(a) or pd.isna(b):
+        # One pass over every period the plan needs (one query per measure family, not one per period);
+        # indicators_over labels each row with str(period), which is unique per Period.
+        long = indicators_over(conn, periods, lvl, region, scope=scope)
+        frames = {p: long[long["month"] == str(p)].set_index("region_code") for p in periods}
+        for c in plan:
+            now, before = frames[c.now], frames[c.before].reindex(frames[c.now].index)
+            s_now, s_before = _judged(now, c.key, c.now), _judged(before, c.key, c.before)
+            for code in now.index:
+                a, b = s_before.at[code], s_now.at[code]
+                if a not in judge.ORDER or b not in judge.ORDER or a == b:
                     continue
+                # A rule relative to another figure (预算执行率 against 序时进度) can change colour with the value
+                # unchanged: the reference is kept so the page can show what moved.
+                ref = reg[c.key].thresholds.get("relative_to")
                 rows.append({
                     "region_code": code, "region_name": now.at[code, "region_name"], "level": lvl,
-                    "key": key, "indicator": reg[key].name, "before": a, "now": b,
-                    "value_before": before.at[code, key] if code in before.index else None,
-                    "value_now": now.at[code, key],
-                    "worse": STATUS_ORDER[b] > STATUS_ORDER[a],
+                    "key": c.key, "indicator": reg[c.key].label, "accrues": c.accrues,
+                    "before_end": c.before.end, "now_end": c.now.end, "before": a, "now": b,
+                    "value_before": before.at[code, c.key], "value_now": now.at[code, c.key],
+                    "reference": ref, "ref_before": before.at[code, ref] if ref else None,
+                    "ref_now": now.at[code, ref] if ref else None,
+                    "worse": judge.ORDER[b] > judge.ORDER[a],
                 })
-    columns = ["region_code", "region_name", "level", "key", "indicator", "before", "now",
-               "value_before", "value_now", "worse"]
+    columns = ["region_code", "region_name", "level", "key", "indicator", "accrues", "before_end", "now_end",
+               "before", "now", "value_before", "value_now", "reference", "ref_before", "ref_now", "worse"]
     out = pd.DataFrame(rows, columns=columns)
     if out.empty:
         return out
     levels = {lvl: i for i, lvl in enumerate(("city", "county", "township", "village"))}
     out["_level"] = out["level"].map(levels)
-    out["_key"] = out["key"].map({k: i for i, k in enumerate(keys)})
+    out["_key"] = out["key"].map({c.key: i for i, c in enumerate(plan)})
     out = out.sort_values(["worse", "_level", "region_code", "_key"], ascending=[False, True, True, True])
     return out.drop(columns=["_level", "_key"]).reset_index(drop=True)
 
@@ -289,4 +380,4 @@ def review(conn, scope: Scope, week: str, region: str | None = None) -> dict:
         "last_visit_day": last_visit_day(conn, scope),
     }
     return {"headline": headline, "visits": visits, "by_area": by_area, "pending": pending,
-            "vacant": vacant, "silent": silent, "changes": changes}
+            "vacant": vacant, "silent": silent, "changes": changes, "plan": colour_plan(week)}

@@ -13,6 +13,7 @@ from scripts.shoot import CHROMIUM_ARGS as ARGS, wait_rendered  # noqa: F401  (s
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "artefacts" / "screenshots"
 @contextmanager
 def serve(db_url: str, timeout: float = 60):
     """Run `python -m streamlit run dashboard/app.py` on a free local port; yields its base URL."""
@@ -36,3 +37,17 @@ def serve(db_url: str, timeout: float = 60):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextmanager
+def chromium():
+    """Debian's chromium under Playwright (never a downloaded browser); screenshots folder made."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -62,14 +62,36 @@ def demo_url(tmp_path_factory):
     return url
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(demo_url):
-    """The dashboard served on the demo database, for the browser tests; stopped at the end."""
+def _served(db_url: str):
+    """The dashboard served on a database for the browser tests, or a skip (a failure in CI) without chromium."""
     from tests.browser import CHROMIUM, serve
 
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: make test installs it with apt-get")
         pytest.skip("chromium not installed")
-    with serve(demo_url) as url:
+    with serve(db_url) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(demo_url):
+    """The dashboard served on the demo database, for the browser tests; stopped at the end."""
+    yield from _served(demo_url)
+
+
+@pytest.fixture(scope="session")
+def rollout_url(demo_url, tmp_path_factory):
+    """The partial roll-out of tests/fixtures/rollout.py, cut once per session from the demo."""
+    from pathlib import Path
+
+    from tests.fixtures.rollout import build_rollout
+
+    source = Path(demo_url.removeprefix("sqlite:///"))
+    return build_rollout(source, tmp_path_factory.mktemp("rollout") / "rollout.sqlite")
+
+
+@pytest.fixture(scope="session")
+def rollout_dashboard_url(rollout_url):
+    """The dashboard served on the partial roll-out, for the browser tests."""
+    yield from _served(rollout_url)

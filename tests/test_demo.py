@@ -4,6 +4,7 @@ The expected values below are typed from domain.md's "Published figures", not co
 generator. The city demo is built once, pinned to a fixed day, into a temporary SQLite file.
 """
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -12,7 +13,9 @@ from sqlalchemy import func, insert, select, text
 
 from data import schema
 from data.db import get_engine, get_meta
-from data.demo import JINING, Timeline, build_demo, generate_city
+from data.demo import JINING, Timeline, build_demo, generate_city, province_cities
+from data.demo.spec import PROVINCE_TOTALS, SHANDONG_COUNTIES
+from data.geo.boundaries import city_outlines, county_outlines
 from data.demo.__main__ import main as demo_main
 from data.ids import DEMO_KEY, hash_id, is_valid, key_fingerprint
 from queries.engine import Scope, indicators
@@ -356,3 +359,99 @@ def test_builds_the_same_on_postgresql(pg_url, conn):
         s = indicators(pg, LAST, "county", SISHUI, scope=Scope.everything()).loc[SISHUI]
         assert s["children_total"] == 1285 and s["village_director_coverage"] == 1.0
     engine.dispose()
+
+
+# --- province scale: Shandong's real 16 cities and 136 county-level units ---------------------------
+
+# Checked by hand against the 2023 行政区划代码 list.
+SHANDONG_BY_HAND = {
+    "370100000000": "济南市", "370200000000": "青岛市", "370800000000": "济宁市", "371700000000": "菏泽市",
+    "370831000000": "泗水县", "370102000000": "历下区", "370614000000": "蓬莱区", "371122000000": "莒县",
+    "371503000000": "茌平区", "371728000000": "东明县",
+}
+
+
+@pytest.fixture(scope="module")
+def province():
+    return province_cities(SEED)
+
+
+def _county_rows(cities):
+    return {c.code: (c.name, city.code) for city in cities for c in city.counties}
+
+
+def test_province_is_shandongs_real_cities_and_counties(province):
+    assert len(province) == 16
+    assert [c.code for c in province] == sorted(c.code for c in province)
+    counties = _county_rows(province)
+    assert len(counties) == 136
+    names = {c.code: c.name for c in province} | {code: name for code, (name, _) in counties.items()}
+    assert {code: names.get(code) for code in SHANDONG_BY_HAND} == SHANDONG_BY_HAND
+    assert all(parent[:4] == code[:4] for code, (_, parent) in counties.items())
+    assert next(c for c in province if c.code == JINING_CODE) == JINING  # Jining as published, unchanged
+    assert {len(c.counties) for c in province if c.code == "370100000000"} == {12}
+    assert sum(c.townships for city in province for c in city.counties) == PROVINCE_TOTALS["townships"]
+    assert sum(c.villages for city in province for c in city.counties) == PROVINCE_TOTALS["villages"]
+    assert sum(c.difficulty + c.left_behind for city in province for c in city.counties) == PROVINCE_TOTALS["children"]
+    assert all(c.kind in "区县市" and c.streets < c.townships for city in province for c in city.counties)
+
+
+def test_province_is_deterministic_for_a_seed(province):
+    assert province_cities(SEED) == province
+    other = province_cities(SEED + 1)
+    assert _county_rows(other) == _county_rows(province)  # the same real units
+    assert [c.minors for c in other] != [c.minors for c in province]  # synthetic figures differ
+
+
+def test_every_province_county_has_its_shipped_outline(province):
+    counties = _county_rows(province)
+    outlines = county_outlines(counties)
+    assert dict(zip(outlines["code"], outlines["name"])) == {code: name for code, (name, _) in counties.items()}
+    cities = city_outlines(c.code for c in province)
+    assert dict(zip(cities["code"], cities["name"])) == {c.code: c.name for c in province}
+    assert set(SHANDONG_COUNTIES["3708"]) == {(c.code[:6], c.name) for c in JINING.counties}
+
+
+def _shrunk(seed):
+    """The province with a handful of townships and villages per county: the same regions, built in seconds."""
+    return [replace(city, counties=tuple(
+        replace(c, townships=2, streets=1, villages=8, minors=2000, difficulty=6, left_behind=4, homes=2,
+                vacancies=min(c.vacancies, 1), training_plan=None) for c in city.counties))
+        for city in province_cities(seed)]
+
+
+@pytest.fixture(scope="module")
+def small_province(tmp_path_factory):
+    path = tmp_path_factory.mktemp("province") / "province.sqlite"
+    engine = get_engine(_url(path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("data.demo.build.province_cities", _shrunk)
+        summary = build_demo(engine, scale="province", seed=SEED, today=TODAY)
+    yield engine, summary
+    engine.dispose()
+
+
+def test_province_region_table_lists_the_real_units(small_province, province):
+    engine, summary = small_province
+    assert summary.levels == {"city": 16, "county": 136, "township": 272, "village": 1088}
+    with engine.connect() as c:
+        rows = c.execute(select(schema.region.c.code, schema.region.c.name, schema.region.c.level,
+                                schema.region.c.parent_code).where(schema.region.c.level.in_(("city", "county")))).all()
+        assert get_meta(c, "demo_scale") == "province"
+    cities = {code: name for code, name, level, _ in rows if level == "city"}
+    counties = {code: (name, parent) for code, name, level, parent in rows if level == "county"}
+    assert cities == {c.code: c.name for c in province}
+    assert counties == _county_rows(province)
+    names = cities | {code: name for code, (name, _) in counties.items()}
+    assert {code: names[code] for code in SHANDONG_BY_HAND} == SHANDONG_BY_HAND
+
+
+def test_province_map_draws_every_county(small_province):
+    from queries import geo
+
+    with small_province[0].connect() as c:
+        frame = geo.map_regions(c, Scope.everything(), "county", None)
+        qingdao = geo.map_regions(c, Scope.everything(), "county", "370200000000")
+    assert len(frame) == 136 and len(qingdao) == 10
+    shapes = geo.county_shapes(frame["region_code"])
+    assert len(shapes.geojson["features"]) == 136 and shapes.missing == ()

@@ -663,3 +663,35 @@ def test_cli_failures_are_one_chinese_line(tmp_path, make, db, key, code, expect
     path = make(tmp_path)
     got, out = _cli(path, "--db", db or f"sqlite:///{tmp_path / 'cli.sqlite'}", key=key)
     assert got == code and expected in out and "Traceback" not in out
+
+
+def test_cli_says_it_creates_a_new_database_and_where(tmp_path):
+    path = tmp_path / "new" / "folder" / "county.sqlite"
+    got, out = _cli(xlsx(tmp_path / "base.xlsx", BASE), "--db", f"sqlite:///{path}")
+    assert got == 0 and f"新建数据库：{path}\n" in out and "导入成功" in out
+    assert path.exists()
+    got, out = _cli(xlsx(tmp_path / "base.xlsx", BASE), "--db", f"sqlite:///{path}")
+    assert got == 0 and "新建数据库" not in out  # the second load goes into the existing one
+
+
+@pytest.mark.parametrize("key", [KEY, ""], ids=["errors in the file", "refused"])
+def test_cli_leaves_no_new_database_when_nothing_is_loaded(tmp_path, key):
+    path = tmp_path / "new" / "folder" / "county.sqlite"
+    got, out = _cli(_mixed_workbook(tmp_path / "mixed.xlsx"), "--db", f"sqlite:///{path}", key=key)
+    assert got == (1 if key else 2)
+    assert f"新建数据库：{path}" in out and f"已删除本次新建的空数据库：{path}" in out
+    assert not (tmp_path / "new").exists()
+
+
+def test_cli_counts_have_thousands_separators(tmp_path):
+    rows = [[f"37083110{n:04d}", f"村{n}", "村", TOWN, "农村", ""] for n in range(201, 1301)]
+    path = xlsx(tmp_path / "big.xlsx", {"区划": BASE["区划"][:3] + rows})
+    got, out = _cli(path, "--db", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    assert got == 0, out
+    assert "写入 区划 1,103 行 …" in out and "区划：1,103 行" in out and "共 1,103 行。" in out
+
+
+def test_a_date_time_cell_is_shown_to_the_minute():
+    from data.load.result import show
+    assert show(datetime(2031, 5, 3, 10, 11, 59, 999999)) == "2031-05-03 10:11"
+    assert show(datetime(2024, 5, 3)) == "2024-05-03"

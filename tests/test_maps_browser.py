@@ -1,4 +1,7 @@
-"""县区排名与地图 in Debian's chromium: the map draws with the network cut off, a click drills, 返回 goes back."""
+"""县区排名与地图 in Debian's chromium: the map draws with the network cut off, clicks drill to townships and
+villages, 返回 goes back."""
+
+import re
 
 import pytest
 
@@ -56,6 +59,18 @@ def test_map_offline_click_drill_and_back(dashboard_url):
         assert "泗水县 · 各乡镇（街道）" in headings(tab)
         assert "drill=" in tab.url
         assert len(tab.query_selector_all("path.choroplethlocation")) >= 2
+        # A click on a township's (synthetic) cell lists its villages, in a table; the way back is 返回泗水县.
+        town = tab.locator("g.scattergeo text").first
+        name = re.sub(r"[\d.%,]+$", "", town.text_content())  # the label is the name, then its value
+        box = town.bounding_box()
+        tab.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 4)
+        tab.wait_for_function("t => [...document.querySelectorAll('h3')].some(h => h.innerText.includes(t))",
+                              arg=f"{name} · 各村（社区）", timeout=90_000)
+        settle(tab)
+        assert "town=" in tab.url
+        assert not tab.query_selector_all("path.choroplethlocation")
+        tab.get_by_role("button", name="返回泗水县").click()
+        wait_heading(tab, "泗水县 · 各乡镇")
         tab.get_by_role("button", name="返回").click()
         wait_heading(tab, "各县区")
         assert any("各县区" in h for h in headings(tab))

@@ -7,72 +7,113 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 
-from dashboard import maps
-from queries import geo
+from dashboard import charts, maps
+from queries import geo, judge
+from queries.fmt import STATE_COLOURS
 from queries.registry import by_key
-from tests.test_maps_fixture import RENCHENG, SISHUI
+from tests.test_maps_fixture import JINING_COUNTIES, RENCHENG, SISHUI
 
 REG = by_key()
 
 
-def labels(classes):
-    return [c.label for c in classes]
+def labels(legend):
+    return [c.label for c in legend.classes]
 
 
-def test_threshold_classes_for_a_judged_rate():
-    # visit_completion: green 0.95, yellow 0.85 → one more edge below at 0.85 − (0.95 − 0.85) = 0.75.
-    classes = maps.class_breaks(REG["visit_completion"], pd.Series([0.5, 0.9, 1.0]))
-    assert labels(classes) == ["< 75.0%（红）", "75.0% – 85.0%（红）", "85.0% – 95.0%（黄）", "≥ 95.0%（绿）"]
-    assert [c.colour for c in classes] == maps.PALETTES[4]
+def frame_of(key, values, **extra):
+    """A league-shaped frame: one region per value, codes r0, r1, …"""
+    codes = [f"r{i}" for i in range(len(values))]
+    return pd.DataFrame({"region_name": [f"区{i}" for i in range(len(values))], key: values, **extra}, index=codes)
+
+
+def test_status_classes_follow_the_judge_on_the_value_as_displayed():
+    # visit_completion: green ≥ 95 %, yellow ≥ 85 %. 0.9496 is displayed 95.0 % and so is green, as on every card;
+    # 1.2 is 数据异常 (a rate cannot pass 100 %), never green.
+    legend = maps.legend(REG["visit_completion"], frame_of("visit_completion", [0.97, 0.9496, 0.90, 0.5, 1.2, None]))
+    assert legend.mode == maps.STATUS
+    assert labels(legend) == ["红 < 85.0%", "黄 85.0% – 95.0%", "绿 ≥ 95.0%", "数据异常（> 100%）"]
+    assert [c.colour for c in legend.classes] == [STATE_COLOURS[s] for s in ("red", "yellow", "green", "anomaly")]
+    assert legend.which.tolist() == [2, 2, 1, 0, 3, -1]
 
 
 def test_no_data_is_not_zero():
-    classes = maps.class_breaks(REG["visit_completion"], pd.Series([0.5, 0.9]))
-    values = pd.Series([0.96, 0.95, 0.9, 0.8, 0.5, float("nan"), 0.0, None])
-    # 0.95 sits exactly on the green line (registry.status() calls it green too); 0.0 is a value, NaN is not.
-    assert maps.classify(values, classes).tolist() == [3, 3, 2, 1, 0, -1, 0, -1]
+    legend = maps.legend(REG["visit_completion"], frame_of("visit_completion", [0.0, float("nan"), 0.85]))
+    # 0.0 is a value (红); NaN is no data; 0.85 sits exactly on the yellow line.
+    assert legend.which.tolist() == [0, -1, 1]
 
 
-def test_relative_thresholds_read_the_reference_row():
-    # fund_execution_rate: green at 序时进度 (10/12), yellow 10 points below, and one class more below.
+def test_without_an_anomaly_there_is_no_anomaly_class():
+    legend = maps.legend(REG["visit_completion"], frame_of("visit_completion", [0.5, 0.9]))
+    assert labels(legend) == ["红 < 85.0%", "黄 85.0% – 95.0%", "绿 ≥ 95.0%"]
+
+
+def test_relative_thresholds_read_the_row():
+    # fund_execution_rate against 序时进度 10/12, displayed 83.3 %: 绿 from 83.3 %, 黄 from 73.3 % (10 points behind).
     tp = 10 / 12
-    classes = maps.class_breaks(REG["fund_execution_rate"], pd.Series([0.5, 0.9]), {"time_progress": tp})
-    edges = [c.lower for c in classes[1:]]
-    assert edges == pytest.approx([tp - 0.2, tp - 0.1, tp])
-    assert labels(classes)[-1] == "≥ 83.3%（绿）"
+    values = [0.8329, 0.8324, 0.733, 0.7324, 1.05]
+    legend = maps.legend(REG["fund_execution_rate"], frame_of("fund_execution_rate", values, time_progress=tp))
+    assert labels(legend) == ["红 < 73.3%", "黄 73.3% – 83.3%", "绿 ≥ 83.3%", "数据异常（> 100%）"]
+    # 83.29 % shows as 83.3 % (绿); 83.24 % as 83.2 % (黄); 73.24 % as 73.2 % (红); 105 % is spending above budget.
+    assert legend.which.tolist() == [2, 1, 1, 0, 3]
 
 
 def test_relative_thresholds_without_reference_fall_back_to_quantiles():
-    classes = maps.class_breaks(REG["fund_execution_rate"], pd.Series([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]))
-    assert not any("绿" in c.label for c in classes)
-    assert len(classes) == 5
+    legend = maps.legend(REG["fund_execution_rate"], frame_of("fund_execution_rate", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]))
+    assert legend.mode == maps.QUANTILE
+    assert not any(w in label for label in labels(legend) for w in ("绿", "黄", "红"))
+    assert len(legend.classes) == 5
+
+
+def test_fund_pace_in_january_has_no_red():
+    # 序时进度 1/12, displayed 8.3 %: the yellow line 8.3 − 10 is below zero, so nothing can be 红: every value under
+    # 8.3 % is 黄 (within 10 points of pace), at or above it 绿.
+    legend = maps.legend(REG["fund_execution_rate"],
+                         frame_of("fund_execution_rate", [0.0, 0.05, 0.2], time_progress=1 / 12))
+    assert labels(legend) == ["黄 < 8.3%", "绿 ≥ 8.3%"]
+    assert [c.colour for c in legend.classes] == [STATE_COLOURS["yellow"], STATE_COLOURS["green"]]
+    assert legend.which.tolist() == [0, 0, 1]
+
+
+def test_month_in_progress_is_blue_without_status_words(monkeypatch):
+    monkeypatch.setenv("WEIBAO_TODAY", "2026-12-01")
+    legend = maps.legend(REG["visit_completion"], frame_of("visit_completion", [0.03, 0.04, 1.2, None]), "2026-12")
+    assert legend.mode == maps.EARLY
+    # Quantile of the displayed 3.0 and 4.0: one edge at the median 3.5; 120 % stays 数据异常 even now.
+    assert labels(legend) == ["< 3.5%", "≥ 3.5%", "数据异常（> 100%）"]
+    assert [c.colour for c in legend.classes] == [*maps.PALETTES[2], STATE_COLOURS["anomaly"]]
+    assert legend.which.tolist() == [0, 1, 2, -1]
+    # The month before is over: judged again.
+    assert maps.legend(REG["visit_completion"], frame_of("visit_completion", [0.03]), "2026-11").mode == maps.STATUS
 
 
 def test_quantile_classes_for_counts():
-    values = pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+    values = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
     # pandas linear quantiles at 0.2/0.4/0.6/0.8: positions 1.8, 3.6, 5.4, 7.2 → 28, 46, 64, 82.
-    classes = maps.class_breaks(REG["children_total"], values)
-    assert labels(classes) == ["< 28", "28 – 46", "46 – 64", "64 – 82", "≥ 82"]
-    assert maps.classify(values, classes).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    legend = maps.legend(REG["children_total"], frame_of("children_total", values))
+    assert legend.mode == maps.QUANTILE
+    assert labels(legend) == ["< 28", "28 – 46", "46 – 64", "64 – 82", "≥ 82"]
+    assert legend.which.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert [c.colour for c in legend.classes] == maps.PALETTES[5]
 
 
 def test_quantile_edges_for_money_are_rounded_in_wan_yuan():
-    values = pd.Series([1_234_567, 2_345_678, 3_456_789, 4_567_890, 5_678_901, 6_789_012])
-    classes = maps.class_breaks(REG["fund_budget"], values)
-    # Two significant digits: the first edge (quantile 0.2 = 2,345,678) becomes 2,300,000 元 = 230.0 万元.
-    assert classes[1].label == "230.0 – 350.0"
+    values = [1_234_567, 2_345_678, 3_456_789, 4_567_890, 5_678_901, 6_789_012]
+    legend = maps.legend(REG["fund_budget"], frame_of("fund_budget", values))
+    # In 万元 the values read 123.5 … 678.9; quantile 0.2 is the second one, 234.6, two significant digits → 230.0;
+    # quantile 0.4 is 345.7 → 350.0.
+    assert legend.classes[1].label == "230.0 – 350.0"
     assert maps.legend_title(REG["fund_budget"]) == "年度预算（万元）"
 
 
 def test_degenerate_inputs():
-    assert maps.class_breaks(REG["children_total"], pd.Series([float("nan"), None])) == []
-    one = maps.class_breaks(REG["children_total"], pd.Series([7, 7, float("nan")]))
-    assert len(one) == 1 and one[0].label == "7"
-    assert maps.classify(pd.Series([7, float("nan")]), one).tolist() == [0, -1]
+    assert maps.legend(REG["children_total"], frame_of("children_total", [float("nan"), None])).classes == []
+    one = maps.legend(REG["children_total"], frame_of("children_total", [7, 7, float("nan")]))
+    assert labels(one) == ["7"] and one.which.tolist() == [0, 0, -1]
 
 
 def test_map_label():
     assert maps.map_label(REG["visit_completion"], 0.9345) == "93.5%"
+    assert maps.map_label(REG["visit_completion"], 0.0625) == "6.3%"  # half up, as every other figure (not 6.2)
     assert maps.map_label(REG["fund_budget"], 8_120_000) == "812.0"
     assert maps.map_label(REG["children_total"], 1288) == "1,288"
     assert maps.map_label(REG["children_total"], float("nan")) == "无数据"
@@ -85,8 +126,7 @@ def figure():
     frame = pd.DataFrame({"region_name": ["泗水县", "任城区"], "visit_completion": [0.97, float("nan")]},
                          index=[SISHUI, RENCHENG])
     shapes = geo.county_shapes([SISHUI, RENCHENG])
-    classes = maps.class_breaks(ind, frame["visit_completion"])
-    return maps.choropleth(frame, ind, shapes, classes, "标题")
+    return maps.choropleth(frame, ind, shapes, maps.legend(ind, frame), "标题")
 
 
 def test_figure_draws_each_region_once_with_only_codes(figure):
@@ -100,9 +140,31 @@ def test_figure_draws_each_region_once_with_only_codes(figure):
     assert nodata.colorscale[0][1] == maps.NO_DATA_COLOUR
 
 
+def polygon_colours(fig) -> dict:
+    return {loc: t.colorscale[0][1] for t in fig.data if t.type == "choropleth" for loc in t.locations}
+
+
+@pytest.mark.parametrize("key, values", [
+    ("visit_completion", [0.99, 0.9496, 0.949, 0.86, 0.8499, 0.2, 1.01, None, 0.0, 0.95, 1.0]),
+    ("fund_execution_rate", [0.95, 0.9166, 0.9164, 0.82, 0.8164, 0.1, 1.3, None, 0.0, 0.5, 1.0]),
+])
+def test_map_class_colour_is_the_judge_verdict_for_every_region(key, values):
+    # Jining's 11 counties with values on both sides of every line (序时进度 11/12 = 91.7 % displayed for funds).
+    ind = REG[key]
+    codes = [prefix + "000000" for prefix, _ in JINING_COUNTIES]
+    frame = pd.DataFrame({"region_name": [n for _, n in JINING_COUNTIES], key: values, "time_progress": 11 / 12},
+                         index=codes)
+    fig = maps.choropleth(frame, ind, geo.county_shapes(codes), maps.legend(ind, frame, "2026-11"), "t")
+    drawn = polygon_colours(fig)
+    assert set(drawn) == set(codes)
+    for code, row in frame.to_dict("index").items():
+        state = judge.verdict(ind, row, month="2026-11").state
+        assert drawn[code] == (STATE_COLOURS[state] if state else maps.NO_DATA_COLOUR), (code, row[key], state)
+
+
 def test_figure_legend_lists_every_class_and_no_data(figure):
     legend = [t.name for t in figure.data if t.showlegend]
-    assert legend == ["≥ 95.0%（绿）", "85.0% – 95.0%（黄）", "75.0% – 85.0%（红）", "< 75.0%（红）", maps.NO_DATA_LABEL]
+    assert legend == ["绿 ≥ 95.0%", "黄 85.0% – 95.0%", "红 < 85.0%", maps.NO_DATA_LABEL]
     assert figure.layout.legend.title.text == "走访完成率（%）"
 
 
@@ -134,23 +196,42 @@ def test_clicked_code(state, expected):
 
 
 def test_ranking_bars_draw_the_parent_value_as_a_line():
-    import pandas as pd
-
-    from dashboard import charts
-
     frame = pd.DataFrame({"region_name": ["甲", "乙"], "visit_completion": [0.8, 1.0]}, index=["a", "b"])
-    colours = pd.Series({"a": "red", "b": "green"})
-    fig = charts.ranking_bars(frame, REG["visit_completion"], colours, "t", average=0.9, average_label="济宁市整体")
+    states = pd.Series({"a": "red", "b": "green"})
+    fig = charts.ranking_bars(frame, REG["visit_completion"], states, "t", average=0.9, average_label="济宁市整体")
     assert fig.layout.shapes[0].x0 == pytest.approx(90.0)
     assert "济宁市整体 90.0%" in fig.layout.annotations[0].text
-    assert not charts.ranking_bars(frame, REG["visit_completion"], colours, "t", average=math.nan).layout.shapes
+    assert not charts.ranking_bars(frame, REG["visit_completion"], states, "t", average=math.nan).layout.shapes
 
 
-def test_judged_follows_the_registry():
-    assert maps.judged(REG["visit_completion"])
-    assert not maps.judged(REG["children_total"])  # better: none
-    assert not maps.judged(REG["fund_execution_rate"])  # relative, and no 序时进度 to compare with
-    assert maps.judged(REG["fund_execution_rate"], {"time_progress": 0.5})
+def test_ranking_bars_colour_every_state_and_no_data():
+    # The crash of issue 6: a county with regions but no children has no value and no state (None).
+    ind = REG["visit_completion"]
+    frame = pd.DataFrame({"region_name": ["甲", "乙", "丙", "丁", "戊", "己"],
+                          "visit_completion": [0.97, 0.9, 0.5, 1.2, 0.04, None]}, index=list("abcdef"))
+    states = pd.Series({"a": "green", "b": "yellow", "c": "red", "d": "anomaly", "e": "early", "f": None})
+    bar = charts.ranking_bars(frame, ind, states, "t").data[0]
+    # Plotly draws the first bar at the bottom: no data, then 数据异常 (not a result, so never on top), then
+    # the values from lowest to highest.
+    assert list(bar.y) == ["己", "丁", "戊", "丙", "乙", "甲"]
+    assert list(bar.marker.color) == [charts.NO_DATA_COLOUR, STATE_COLOURS["anomaly"], STATE_COLOURS["early"],
+                                      STATE_COLOURS["red"], STATE_COLOURS["yellow"], STATE_COLOURS["green"]]
+    assert list(bar.text) == ["无数据", "120.0%", "4.0%", "50.0%", "90.0%", "97.0%"]
+    # A state missing from the series altogether (NaN after a reindex) is drawn too, not raised on.
+    unknown = charts.ranking_bars(frame, ind, pd.Series(dtype=object), "t").data[0]
+    assert unknown.marker.color[0] == charts.NO_DATA_COLOUR
+
+
+def test_ranking_bars_axis_reads_like_officials_write():
+    frame = pd.DataFrame({"region_name": ["甲", "乙"], "children_total": [2_345, 12_000]}, index=["a", "b"])
+    fig = charts.ranking_bars(frame, REG["children_total"], pd.Series({"a": None, "b": None}), "t")
+    assert fig.layout.xaxis.tickformat == "," and fig.layout.xaxis.exponentformat == "none"  # not '12k'
+    assert fig.layout.xaxis.title.text == "人"
+    assert list(fig.data[0].text) == ["2,345", "12,000"]
+    assert list(fig.data[0].marker.color) == [charts.NEUTRAL, charts.NEUTRAL]  # counts are not judged
+    money = pd.DataFrame({"region_name": ["甲"], "fund_budget": [8_125_000]}, index=["a"])
+    fig = charts.ranking_bars(money, REG["fund_budget"], pd.Series({"a": None}), "t")
+    assert list(fig.data[0].x) == [812.5] and fig.layout.xaxis.title.text == "万元"
 
 
 def test_labels_drop_the_value_where_regions_are_small_on_screen():
@@ -163,9 +244,13 @@ def test_labels_drop_the_value_where_regions_are_small_on_screen():
     assert maps.pixels_per_region(square, 0, 600) == math.inf
 
 
-def test_fund_pace_in_january_has_no_negative_edges():
-    # 序时进度 1/12 ≈ 8.3%: yellow line 8.3 − 10 < 0 and the extra line below it too, so both go; every value
-    # under 8.3% is then 黄 (within 10 points of pace), at or above it 绿.
-    classes = maps.class_breaks(REG["fund_execution_rate"], pd.Series([0.0, 0.05, 0.2]), {"time_progress": 1 / 12})
-    assert labels(classes) == ["< 8.3%（黄）", "≥ 8.3%（绿）"]
-    assert [c.colour for c in classes] == maps.PALETTES[2]
+def test_map_height_follows_the_outline():
+    # Worked by hand at the equator (no stretch): 2° wide × 1° high fits 470 px wide at 235 px high, plus the
+    # 130 px of margins = 365 → the 380 px floor; 1° × 1° → 470 + 130 = 600; 1° wide × 2° high → capped at 600.
+    def box(w, h):
+        return geo.MapShapes({"type": "FeatureCollection", "features": []},
+                             pd.DataFrame(columns=["code", "lon", "lat"]), "", bounds=(0.0, -h / 2, w, h / 2), area=w * h)
+    assert maps.fit_height(box(2.0, 1.0)) == 380
+    assert maps.fit_height(box(1.0, 1.0)) == 600
+    assert maps.fit_height(box(1.0, 2.0)) == 600
+    assert maps.fit_height(box(1.0, 0.8)) == 506  # 470 × 0.8 = 376 + 130

@@ -10,7 +10,7 @@ from data.db import get_engine
 from queries import geo
 from queries.engine import Scope
 from tests.test_maps_fixture import (
-    CITY, RENCHENG, RENCHENG_TOWNS, SISHUI, SISHUI_TOWNS, TAIAN, TAISHAN, build_geo_fixture,
+    CITY, RENCHENG, RENCHENG_TOWNS, SISHUI, SISHUI_TOWNS, TAIAN, TAISHAN, TAISHAN_TOWN, build_geo_fixture,
 )
 
 
@@ -104,9 +104,39 @@ def test_township_shapes_are_synthetic_and_stable():
 
 
 def test_township_shapes_without_a_county_outline():
-    shapes = geo.township_shapes(TAISHAN, ["370902001000"])
+    # Every county of China now ships an outline (泰山区 too): a code no county has stands for a missing one.
+    shapes = geo.township_shapes("370999000000", ["370999001000"])
     assert shapes.geojson["features"] == []
-    assert shapes.missing == ("370902001000",)
+    assert shapes.missing == ("370999001000",)
+
+
+def test_a_development_zone_coded_as_a_county_has_no_outline():
+    # 济宁高新区 (370871) is a county-level statistical unit but no administrative one: amap has no outline.
+    shapes = geo.county_shapes(["370871000000", SISHUI])
+    assert [f["id"] for f in shapes.geojson["features"]] == [SISHUI]
+    assert shapes.missing == ("370871000000",)
+
+
+def test_counties_outside_jining_get_outlines_without_a_boundary_file():
+    # 泰山区 (泰安, the fixture's second city) and 佛冈县 (广东) come from the shipped layer of all China.
+    shapes = geo.shapes_for("county", [TAISHAN, "441821000000"])
+    assert sorted(f["id"] for f in shapes.geojson["features"]) == [TAISHAN, "441821000000"]
+    assert shapes.missing == () and not shapes.synthetic
+    towns = geo.shapes_for("township", [TAISHAN_TOWN], TAISHAN)
+    assert [f["id"] for f in towns.geojson["features"]] == [TAISHAN_TOWN] and towns.synthetic
+
+
+def test_a_province_map_is_simplified_to_its_scale():
+    from data.demo.spec import SHANDONG_COUNTIES  # the province demo's 136 counties
+
+    shandong = [code + "000000" for units in SHANDONG_COUNTIES.values() for code, _ in units]
+    shapes = geo.county_shapes(shandong)
+    assert len(shapes.geojson["features"]) == 136 and shapes.missing == ()
+    assert len(json.dumps(shapes.geojson)) < 600_000  # 136 counties stay light for the browser
+    # A city's map keeps more detail per county than the whole province's.
+    alone = geo.county_shapes([SISHUI]).geojson["features"][0]["geometry"]
+    inside = next(f for f in shapes.geojson["features"] if f["id"] == SISHUI)["geometry"]
+    assert len(shapely.get_coordinates(shape(inside))) < len(shapely.get_coordinates(shape(alone)))
 
 
 def test_shapes_for_dispatch():

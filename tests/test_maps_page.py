@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.db import get_engine
-from queries import compare, fmt
+from queries import compare, fmt, judge
+from queries.registry import by_key
 from queries.engine import Scope, indicators
 from tests.test_maps_fixture import SISHUI, build_page_fixture
 
@@ -70,10 +71,20 @@ def test_city_view_numbers_equal_the_engine(at, page_db):
     assert fmt.percent(city_row["visit_completion"]) in shown(at)
     frame = table(at)
     assert frame["县区"].tolist() == league["region_name"].tolist()
-    assert frame["走访完成率"].tolist() == pytest.approx((league["visit_completion"] * 100).tolist(), nan_ok=True)
+    # Shown to one decimal, half up: within 0.05 points of the engine's value.
+    assert frame["走访完成率（%）"].tolist() == pytest.approx((league["visit_completion"] * 100).tolist(), abs=0.05 + 1e-9,
+                                                          nan_ok=True)
     assert frame["排名"].tolist() == pytest.approx(league["rank"].astype(float).tolist(), nan_ok=True)
     located = {loc for t in map_spec(at)["data"] if t["type"] == "choropleth" for loc in t.get("locations", [])}
     assert located == set(league.index)
+    # Every county's fill is the colour of the judge's verdict on it, and its 状态 cell says the same.
+    fills = {loc: t["colorscale"][0][1] for t in map_spec(at)["data"] if t["type"] == "choropleth"
+             for loc in t["locations"]}
+    ind = by_key()["visit_completion"]
+    for code, row in league.to_dict("index").items():
+        state = judge.verdict(ind, row, month=month).state
+        assert fills[code] == fmt.STATE_COLOURS[state], (row["region_name"], state)
+        assert frame.set_index("县区").at[row["region_name"], "状态"] == fmt.STATE_LABELS[state]
     assert "返回" not in " ".join(b.label for b in at.button)
 
 
@@ -92,7 +103,8 @@ def test_drilled_county_by_session_state(at, page_db):
     assert "乡镇边界为示意（合成）" in text
     frame = table(at)
     assert frame["乡镇（街道）"].tolist() == towns["region_name"].tolist()
-    assert frame["走访完成率"].tolist() == pytest.approx((towns["visit_completion"] * 100).tolist(), nan_ok=True)
+    assert frame["走访完成率（%）"].tolist() == pytest.approx((towns["visit_completion"] * 100).tolist(), abs=0.05 + 1e-9,
+                                                          nan_ok=True)
     located = {loc for t in map_spec(at)["data"] if t["type"] == "choropleth" for loc in t.get("locations", [])}
     assert located == set(towns.index)
     # The way back up.
@@ -138,3 +150,26 @@ def test_indicator_not_defined_for_townships_is_no_data(at):
     assert any("不适用" in i.value for i in at.info)
     polygons = [t for t in map_spec(at)["data"] if t["type"] == "choropleth" and t.get("locations")]
     assert len(polygons) == 1 and polygons[0]["name"] == "无数据（不是 0）"
+
+
+def test_township_opens_its_villages_and_comes_back(at, page_db):
+    at.session_state["drill"] = SISHUI
+    at.run()
+    month = at.session_state["month"]
+    towns = engine_call(page_db, lambda c: compare.league(c, Scope.everything(), month, "township", SISHUI,
+                                                         "visit_completion"))
+    town, town_name = towns.index[0], towns["region_name"].iloc[0]
+    at.session_state["town"] = town  # what a click on its polygon or its table row does
+    at.run()
+    assert_ok(at)
+    villages = engine_call(page_db, lambda c: compare.league(c, Scope.everything(), month, "village", town,
+                                                            "visit_completion"))
+    assert f"泗水县 · {town_name} · 各村（社区）" in shown(at)
+    frame = table(at)
+    assert sorted(frame["村（社区）"]) == sorted(villages["region_name"])
+    assert set(frame["所属乡镇（街道）"]) == {town_name}
+    assert not [t for spec in at.get("plotly_chart") for t in json.loads(spec.proto.spec)["data"]
+                if t["type"] == "choropleth"]  # villages: a table, no map
+    [b for b in at.button if b.label == "⬆ 返回泗水县"][0].click().run()
+    assert_ok(at)
+    assert "泗水县 · 各乡镇（街道）" in shown(at) and at.session_state["town"] == ""

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import InternalError, OperationalError
 
 from data.db import get_engine
 from tests.fixtures.direct import load_direct
@@ -139,7 +141,6 @@ def test_csv_township_level_below_county_rows_are_empty(db):
     (Z, [Z1]),
     (C, sorted([A1, A2, B1, Z1])),
     (A1, [A1]),  # a township's own row at its own level
-    (A1a, []),  # a village has no townships under it
 ])
 def test_region_limits_rows_to_its_subtree(db, region, expected):
     header, rows = csv_rows(db, "--level", "township", "--region", region)
@@ -226,19 +227,66 @@ def test_csv_and_json_agree(db):
 @pytest.mark.parametrize("month", ["2024-13", "June", "2024-00", "24-06", ""])
 def test_bad_month_is_a_chinese_error(db, month):
     code, out, err = run("--month", month, "--level", "county", db_url=db)
-    assert code != 0
-    assert CHINESE.search(err), err
-    assert "Traceback" not in err + out
+    assert code == 1
+    assert err == f"错误：月份格式应为 YYYY-MM：{month}\n"
     assert out == ""
 
 
+@pytest.mark.parametrize("region, message", [
+    ("999999999999", "错误：区划代码 999999999999 不存在。"),
+    ("37083110020", "错误：--region 应为 12 位区划代码：37083110020。"),
+    ("甲县", f"错误：--region 应为 12 位区划代码：甲县（甲县 的区划代码是 {A}）。"),  # a name, not a code
+])
+def test_unknown_region_is_a_chinese_error(db, region, message):
+    code, out, err = run("--month", MONTH, "--level", "county", "--region", region, db_url=db)
+    assert (code, out, err) == (1, "", message + "\n")
+
+
+@pytest.mark.parametrize("level, region, message", [
+    ("township", A1a, f"甲一村（{A1a}）是村（社区），其范围内没有乡镇（街道）；--level 可选 village"),
+    ("county", A1, f"甲一镇（{A1}）是乡镇（街道），其范围内没有县级单位；--level 可选 township、village"),
+    ("city", A, f"甲县（{A}）是县级单位，其范围内没有市；--level 可选 county、township、village"),
+])
+def test_region_below_the_level_is_a_chinese_error(db, level, region, message):
+    # Such a region could never have rows: say why instead of printing an empty report.
+    code, out, err = run("--month", MONTH, "--level", level, "--region", region, db_url=db)
+    assert code == 1 and out == ""
+    assert err.startswith("错误：" + message), err
+
+
 def test_missing_database_file_is_a_chinese_error(tmp_path):
-    missing = tmp_path / "nowhere" / "none.sqlite"
+    missing = tmp_path / "nowhere" / "deeper" / "none.sqlite"
     code, out, err = run("--month", MONTH, "--level", "county", db_url=f"sqlite:///{missing}")
-    assert code != 0
-    assert CHINESE.search(err), err
-    assert "Traceback" not in err + out
-    assert not missing.exists()  # a reader must not create the database
+    assert code == 1 and out == ""
+    assert err.startswith(f"错误：数据库文件不存在：{missing}。"), err
+    assert not (tmp_path / "nowhere").exists()  # a reader creates neither the file nor its folder
+
+
+def test_reading_engine_never_creates_or_writes(tmp_path, db):
+    missing = tmp_path / "nowhere" / "none.sqlite"
+    engine = get_engine(f"sqlite:///{missing}", read_only=True)
+    with pytest.raises(OperationalError):
+        engine.connect()
+    assert not (tmp_path / "nowhere").exists()
+    engine = get_engine(db, read_only=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM region")).scalar() == 14
+        with pytest.raises(OperationalError, match="readonly"):
+            conn.execute(text("DELETE FROM region"))
+    engine.dispose()
+
+
+def test_reading_engine_on_postgresql_is_read_only(pg_url):
+    writer = get_engine(pg_url)
+    with writer.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (x integer)"))
+    writer.dispose()
+    engine = get_engine(pg_url, read_only=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM probe")).scalar() == 0
+        with pytest.raises(InternalError, match="read-only"):
+            conn.execute(text("INSERT INTO probe VALUES (1)"))
+    engine.dispose()
 
 
 def test_empty_database_file_is_a_chinese_error(tmp_path):

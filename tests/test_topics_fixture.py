@@ -3,10 +3,15 @@
 City 370800 has counties A (370811, 任城) and B (370812, 兖州). A has townships A1 and A2; A2 also
 manages a development-zone village whose code (370899…) does not share A's prefix. B has B1.
 The month under test is 2024-06 (E = 2024-06-30, Y = 2024-01-01).
+
+build(..., rollout=True) adds what a partial roll-out looks like (issue 6): county Z (丁县) with a township
+and a village and nothing else, township A3 (丁镇) in county A with a village but no child on the roll, and
+county B spending more than its budget (a 数据异常). July has children but no visits at all.
 """
 
 from datetime import date
 
+import pytest
 from sqlalchemy import insert
 
 from data.db import get_engine
@@ -17,6 +22,18 @@ CITY, A, B = "370800000000", "370811000000", "370812000000"
 A1, A2, B1 = "370811001000", "370811002000", "370812001000"
 A1a, A1b, A2a, A2z, B1a = "370811001001", "370811001002", "370811002001", "370899001001", "370812001001"
 MONTH = "2024-06"
+Z, Z1, Z1a, A3, A3a = "370813000000", "370813001000", "370813001001", "370811003000", "370811003001"
+MONTH_WITHOUT_VISITS = "2024-07"
+
+ROLLOUT_REGIONS = [
+    (Z, "丁县", "county", CITY, 3000),  # only its regions have been loaded
+    (Z1, "丁一镇", "township", Z, None),
+    (Z1a, "丁一村", "village", Z1, None),
+    (A3, "丁镇", "township", A, 500),  # in a county with data, but no child on the roll
+    (A3a, "丁镇一村", "village", A3, None),
+]
+# B's living allowance: 600,000 budgeted, 100,000 spent in February; this puts B at 800,000 (133.3 %).
+ROLLOUT_SPENDING = [(B, "2024-05-01", "living_allowance", 700_000)]
 
 REGIONS = [
     # code, name, level, parent, minor_population
@@ -98,8 +115,11 @@ SPENDING = [
 ]
 
 
-def build(url: str, years: int = 0):
-    """Create the schema at `url`, load the rows above (every date moved `years` years on) and return the engine."""
+def build(url: str, years: int = 0, rollout: bool = False):
+    """Create the schema at `url`, load the rows above (every date moved `years` years on; with `rollout` the
+    partial roll-out rows too) and return the engine."""
+    regions = REGIONS + (ROLLOUT_REGIONS if rollout else [])
+    spending_rows = SPENDING + (ROLLOUT_SPENDING if rollout else [])
 
     def D(text: str) -> date:  # noqa: N802 (reads like a literal in the row tables)
         day = date.fromisoformat(text)
@@ -109,7 +129,7 @@ def build(url: str, years: int = 0):
     create_schema(engine)
     with engine.begin() as conn:
         conn.execute(insert(region), [dict(code=c, name=n, level=lv, parent_code=p, minor_population=m)
-                                      for c, n, lv, p, m in REGIONS])
+                                      for c, n, lv, p, m in regions])
         rebuild_closure(conn)
         conn.execute(insert(child), [
             dict(id_hash=h, category=cat, village_code=v, enrolled_on=D(e), exited_on=D(x) if x else None,
@@ -127,7 +147,7 @@ def build(url: str, years: int = 0):
         conn.execute(insert(budget), [dict(county_code=c, year=y + years, fund_type=f, amount=a)
                                       for c, y, f, a in BUDGETS])
         conn.execute(insert(spending), [dict(county_code=c, month_start=D(m), fund_type=f, amount=a)
-                                        for c, m, f, a in SPENDING])
+                                        for c, m, f, a in spending_rows])
     return engine
 
 
@@ -140,3 +160,18 @@ def test_fixture_follows_parent_links(tmp_path):
                                                 {"d": A2z})}
     engine.dispose()
     assert ancestors == {A2z, A2, A, CITY}
+
+
+def test_rollout_fixture_is_partial(tmp_path):
+    """Z has regions and nothing else; A3 has no child; B spends above its budget; July has no visit."""
+    from queries.engine import Scope, indicators
+    engine = build(f"sqlite:///{tmp_path / 'r.sqlite'}", rollout=True)
+    with engine.connect() as conn:
+        county = indicators(conn, MONTH, "county", scope=Scope.everything(), with_measures=True)
+        town = indicators(conn, MONTH, "township", A, scope=Scope.everything())
+        july = indicators(conn, MONTH_WITHOUT_VISITS, "city", scope=Scope.everything(), with_measures=True)
+    engine.dispose()
+    assert county.loc[Z, ["children_total", "workers", "fund_budget", "fund_spent_ytd"]].tolist() == [0, 0, 0, 0]
+    assert town.loc[A3, "children_total"] == 0
+    assert county.loc[B, "fund_execution_rate"] == pytest.approx(805_000 / 600_000)  # with 5,000 of 其他
+    assert july.iloc[0]["children_total"] > 0 and july.iloc[0]["visits_logged"] == 0

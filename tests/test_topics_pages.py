@@ -1,15 +1,19 @@
 """Each topic page runs without an exception and shows the engine's headline figure (Streamlit AppTest)."""
 
+import json
 import os
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import charts_topics as ct
 from data.db import get_engine
-from queries import fmt
+from queries import fmt, judge
 from queries.engine import Scope, indicators
+from queries.periods import Month
 from queries.registry import by_key
-from tests.test_topics_fixture import A, build
+from tests.test_topics_fixture import A, B, CITY, Z, build
 
 APP = "/work/main/dashboard/app.py" if os.path.exists("/work/main/dashboard/app.py") else "dashboard/app.py"
 # page file → the headline indicator whose formatted value must appear on the page
@@ -84,3 +88,178 @@ def test_page_shows_the_engine_headline(app_db, page, where):
     expected = fmt.value(by_key()[key], row[key])
     assert expected != fmt.NO_DATA
     assert expected in _page_text(at), f"{page}: {expected} not on the page"
+
+
+# ---- partial roll-out and the month in progress (issue 6) ----------------------------------------
+
+TOPIC_PAGES = [*PAGES, "overview"]
+ROLLOUT_MONTH, NO_VISITS_MONTH = "2026-06", "2026-07"  # the fixture's 2024-06 and 2024-07 moved two years on
+PINNED_TODAY = "2026-06-15"  # inside ROLLOUT_MONTH: the month in progress, 15 of 30 days gone
+NO_DATA_PAGES = {"children", "visits", "training", "funds"}  # say so in a line where a chart would be empty
+
+
+def _rollout(tmp_path_factory, name: str) -> str:
+    """The hand-made fixture with the partial roll-out rows, two years on; one file per use, since the
+    dashboard caches answers per database and a pinned today must not meet a whole month's cached answer."""
+    path = tmp_path_factory.mktemp(name) / "rollout.sqlite"
+    url = f"sqlite:///{path}"
+    build(url, years=2, rollout=True).dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def rollout_db(tmp_path_factory):
+    return _rollout(tmp_path_factory, "topics_rollout")
+
+
+@pytest.fixture(scope="module")
+def in_progress_db(tmp_path_factory):
+    return _rollout(tmp_path_factory, "topics_in_progress")
+
+
+def _open_at(url: str, monkeypatch, page: str, month: str, region: str) -> AppTest:
+    monkeypatch.setenv("WEIBAO_DB_URL", url)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["month"] = month
+    at.query_params["region"] = region
+    at.run()
+    at.switch_page(f"views/{page}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["month"] == month and at.session_state["region"] == region
+    return at
+
+
+def _shown(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+    parts += [i.value for i in at.info] + [s.value for s in at.success]
+    # Tables show a missing value as their placeholder (—), which to_string would print as NaN.
+    parts += [df.value.astype(object).where(df.value.notna(), fmt.NO_DATA).to_string() for df in at.dataframe]
+    return "\n".join(str(p) for p in parts)
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def _title(chart: dict) -> str:
+    return chart["layout"]["title"]["text"]
+
+
+def _assert_chinese_edges(at: AppTest) -> None:
+    """No indicator key, no None/nan, no English error box where a viewer reads."""
+    text = _shown(at) + "".join(json.dumps(c, ensure_ascii=False) for c in _charts(at))
+    for word in ("None", "nan", "NaN", "Traceback", "visit_completion", "fund_execution_rate", "children_total"):
+        assert word not in text.replace("\"None\"", ""), word
+
+
+@pytest.mark.parametrize("page", TOPIC_PAGES)
+@pytest.mark.parametrize("region", [CITY, Z, A], ids=["city", "regions-only", "county"])
+def test_topic_page_opens_on_a_partial_rollout(rollout_db, monkeypatch, page, region):
+    at = _open_at(rollout_db, monkeypatch, page, ROLLOUT_MONTH, region)
+    assert "截至 2026年6月末" in at.caption[0].value
+    if region == Z and page in NO_DATA_PAGES:
+        assert at.info, f"{page}: no Chinese no-data line for a county with only its regions"
+    _assert_chinese_edges(at)
+
+
+@pytest.mark.parametrize("page", TOPIC_PAGES)
+def test_topic_page_opens_on_a_month_without_visits(rollout_db, monkeypatch, page):
+    at = _open_at(rollout_db, monkeypatch, page, NO_VISITS_MONTH, A)
+    if page == "visits":
+        assert "本月没有任何走访记录" in _shown(at)
+
+
+@pytest.mark.parametrize("page", TOPIC_PAGES)
+@pytest.mark.parametrize("region", [CITY, A], ids=["city", "county"])
+def test_topic_page_opens_in_the_month_in_progress(in_progress_db, monkeypatch, page, region):
+    monkeypatch.setenv("WEIBAO_TODAY", PINNED_TODAY)
+    at = _open_at(in_progress_db, monkeypatch, page, ROLLOUT_MONTH, region)
+    first = at.caption[0].value
+    assert "截至 6 月 15 日（本月进行中）" in first and "月末" not in first
+    for chart in _charts(at):
+        assert "月末" not in _title(chart), _title(chart)
+
+
+def test_visits_in_progress_paints_no_township_red_and_says_why(in_progress_db, monkeypatch):
+    monkeypatch.setenv("WEIBAO_TODAY", PINNED_TODAY)
+    at = _open_at(in_progress_db, monkeypatch, "visits", ROLLOUT_MONTH, A)
+    card = next(m.value for m in at.markdown if "wb-card" in m.value and "走访完成率" in m.value)
+    assert "进行中" in card and ">红<" not in card
+    towns = next(c for c in _charts(at) if _title(c).startswith("各乡镇（街道）本月走访完成率"))
+    assert fmt.STATE_COLOURS["red"] not in towns["data"][0]["marker"]["color"]
+    assert set(towns["data"][0]["marker"]["color"]) == {fmt.STATE_COLOURS["early"]}
+    assert len(at.info) == 1 and "本月不评色、不标红" in at.info[0].value
+    assert not any("没有任何走访记录" in w.value for w in at.warning), "an early month is not a missing report"
+
+
+def test_funds_in_progress_judge_against_the_elapsed_share(in_progress_db, monkeypatch):
+    monkeypatch.setenv("WEIBAO_TODAY", PINNED_TODAY)
+    at = _open_at(in_progress_db, monkeypatch, "funds", ROLLOUT_MONTH, CITY)
+    pace = "序时进度 45.8%"  # (5 whole months + 15/30 of June) ÷ 12 = 0.4583
+    assert pace in _shown(at)
+    bars = next(c for c in _charts(at) if _title(c).startswith("各县区预算执行率"))
+    assert pace in [a.get("text") for a in bars["layout"].get("annotations", [])]  # the reference line
+
+
+def test_spending_above_budget_is_never_green(rollout_db, monkeypatch):
+    at = _open_at(rollout_db, monkeypatch, "funds", ROLLOUT_MONTH, CITY)
+    bars = next(c for c in _charts(at) if _title(c).startswith("各县区预算执行率"))
+    colours = dict(zip(bars["data"][0]["y"], bars["data"][0]["marker"]["color"]))
+    assert colours["兖州区"] == fmt.STATE_COLOURS["anomaly"]  # 805,000 of 600,000
+    assert "累计支出超过年度预算" in _shown(at)
+    at = _open_at(rollout_db, monkeypatch, "funds", ROLLOUT_MONTH, B)
+    card = next(m.value for m in at.markdown if "wb-card" in m.value and "预算执行率" in m.value)
+    assert "数据异常" in card and "累计支出超过年度预算" in card and ">绿<" not in card
+
+
+# ---- the pieces the pages are drawn with ---------------------------------------------------------
+
+def test_heat_cell_shows_one_decimal_and_is_coloured_on_that_value():
+    ind = by_key()["visit_completion"]
+    frame = pd.DataFrame({"region_code": ["a", "a", "b"], "region_name": ["甲镇", "甲镇", "乙镇"],
+                          "month": ["2024-05", "2024-06", "2024-06"], ind.key: [0.94996, 0.94949, None]})
+    text, state = ct.heat_cells(frame, ind)
+    # 94.996 % rounds half up to 95.0, which is ≥ 95 %: green. 94.949 % reads 94.9: yellow (≥ 85 %).
+    assert text.loc["甲镇", "2024-05"] == "95.0" and state.loc["甲镇", "2024-05"] == "green"
+    assert text.loc["甲镇", "2024-06"] == "94.9" and state.loc["甲镇", "2024-06"] == "yellow"
+    assert text.loc["乙镇", "2024-06"] == fmt.NO_DATA and state.loc["乙镇", "2024-06"] is None
+    heat = ct.status_heatmap(frame, ind, "t").data[0]
+    where = heat.z[0][0] / (len(ct.HEAT_STATES) - 1)  # the cell's place on the colour scale
+    band = {c1 for (p1, c1), (p2, c2) in zip(heat.colorscale, heat.colorscale[1:]) if p1 < where < p2 or
+            (p1 < p2 and where in (p1, p2))}
+    assert band == {fmt.STATE_COLOURS["green"]}
+    assert heat.text[0][0] == "95.0"
+
+
+def test_rate_colours_accept_every_state():
+    states = [*judge.STATES, None, "unknown"]
+    colours = ct.rate_colours([0.5] * len(states), states)
+    assert colours[:5] == [fmt.STATE_COLOURS[s] for s in judge.STATES]
+    assert all(isinstance(c, str) and c.startswith("#") for c in colours)
+    assert ct.rate_colours([None, float("nan")], ["green", "red"]) == [ct.NO_DATA_COLOUR] * 2
+
+
+def test_month_labels_never_run_two_years_together():
+    twelve = [str(Month(2025, 12).shift(i)) for i in range(12)]  # 2025-12 … 2026-11
+    labels = ct.month_labels(twelve)
+    assert labels[:2] == ["12月", "1月<br>2026年"]  # the first keeps no year: January follows at once
+    for months in (twelve, [str(Month(2025, 1).shift(i)) for i in range(24)],
+                   [str(Month(2024, 12).shift(i)) for i in range(24)]):
+        ticks = ct.month_ticks(months)
+        assert len(ticks) <= ct.MAX_MONTH_TICKS
+        assert all(t in ticks for t in months if t.endswith("-01")), "every January keeps its tick"
+        shown = ct.month_labels(ticks)
+        with_year = [i for i, label in enumerate(shown) if "年" in label]
+        assert all(b - a > 2 for a, b in zip(with_year, with_year[1:])), shown
+        assert with_year and with_year[0] <= 2, "the year is named near the start"
+
+
+def test_an_impossible_rate_does_not_flatten_the_other_bars():
+    fig = ct.hbars(["其他", "基本生活保障金"], [7195.3, 89.4], ["7195.3%", "89.4%"], "t",
+                   colours=[fmt.STATE_COLOURS["anomaly"], fmt.STATE_COLOURS["yellow"]], suffix="%",
+                   reference=(91.7, "序时进度 91.7%"))
+    bar = fig.data[0]
+    assert list(bar.x) == [ct.PERCENT_CAP, 89.4] and list(bar.customdata) == ["7195.3%", "89.4%"]
+    assert fig.layout.xaxis.range[1] < 2 * ct.PERCENT_CAP

@@ -7,7 +7,7 @@ import pytest
 
 from queries import topics_children, topics_funds, topics_network, topics_training, topics_visits
 from queries.engine import Scope, indicators
-from queries.topics_common import rates_above_one, time_progress
+from queries.topics_common import time_progress
 from tests.test_topics_fixture import A, A1, A1b, A2, A2a, A2z, B, B1, CITY, MONTH, build
 
 ALL = Scope.everything()
@@ -269,9 +269,18 @@ def test_funds_monthly_curve(conn):
 
 # ---- shared helpers -------------------------------------------------------------------------------
 
-def test_rates_above_one_and_time_progress():
-    frame = pd.DataFrame({"region_name": ["甲镇", "乙镇"], "visit_completion": [1.032, 0.9]}, index=["a", "b"])
-    assert rates_above_one(frame, ["visit_completion", "missing_key"], {"visit_completion": "走访完成率"}) == \
-        ["甲镇 走访完成率 103.2%"]
+def test_time_progress_of_whole_months_and_of_the_month_in_progress(monkeypatch):
     assert time_progress("2024-06") == pytest.approx(0.5)
     assert time_progress("2024-12") == pytest.approx(1.0)
+    monkeypatch.setenv("WEIBAO_TODAY", "2024-06-15")
+    # Five whole months and 15 of June's 30 days: the fund pages judge against what has elapsed.
+    assert time_progress("2024-06") == pytest.approx((5 + 15 / 30) / 12)
+    assert time_progress("2024-05") == pytest.approx(5 / 12)
+
+
+def test_funds_in_progress_use_the_engines_time_progress(conn, monkeypatch):
+    monkeypatch.setenv("WEIBAO_TODAY", "2024-06-15")
+    row = indicators(conn, MONTH, "city", scope=ALL).loc[CITY]
+    assert topics_funds.funds_by_type(conn, ALL, MONTH)["time_progress"].eq(row["time_progress"]).all()
+    assert topics_funds.funds_monthly(conn, ALL, MONTH)["time_progress"].iloc[-1] == pytest.approx(row["time_progress"])
+    assert row["time_progress"] == pytest.approx((5 + 15 / 30) / 12)

@@ -1,4 +1,4 @@
-"""周调度 queries on a hand-made fixture, on SQLite and PostgreSQL: week boundaries, pace, assessments, vacancies."""
+"""周调度 queries on a hand-made fixture, on SQLite and PostgreSQL: week boundaries, pace, assessments, colours."""
 
 from datetime import date
 
@@ -10,7 +10,8 @@ from data.db import get_engine
 from data.schema import child, create_schema, rebuild_closure, region, visit, worker_post
 from queries import weekly
 from queries.engine import Scope
-from queries.weekly import Week
+from queries.periods import Period
+from queries.weekly import Comparison, Week
 
 CITY = "370800000000"
 K1, T1, V11, V12, T2, V21, T3, V31 = ("370831000000", "370831100000", "370831100201", "370831100202",
@@ -62,6 +63,11 @@ VISITS = [
     ("2026-11-20", "f"),  # a child who exits on Sunday was still visited this week
     ("2026-11-12", "h"),
     ("2026-11-09", "j"),  # 郭楼镇's only visit, on the first day of the 14-day window
+    # Spring, for the month-end week 2026-W22 (Sunday 05-31; last Sunday 05-24): a and b are visited in
+    # April, b only after the 24th; in May only a, after the 24th.
+    ("2026-04-05", "a"),
+    ("2026-04-28", "b"),
+    ("2026-05-26", "a"),
 ]
 
 # person, post, region, started, ended
@@ -111,6 +117,10 @@ def test_week_parsing_and_labels():
     assert wk.label == "2026-W47（11月16日—11月22日）"
     assert wk.previous.key == "2026-W46"
     assert wk.days_left == 8  # 11-23 … 11-30
+    assert wk.pace_mode == weekly.PACE_WEEKLY
+    assert Week.parse("2026-W48").days_left == 1  # Sunday 11-29: only 11-30 is left
+    assert Week.parse("2026-W48").pace_mode == weekly.PACE_DAILY
+    assert Week.parse("2026-W22").pace_mode == weekly.PACE_OVER  # Sunday 05-31 is the month's last day
     assert Week.parse("2021-W01").monday == date(2021, 1, 4)  # ISO: the week holding 4 January
     assert Week.parse("2026-W53").monday == date(2026, 12, 28)  # 2026 has 53 ISO weeks
     with pytest.raises(ValueError, match="周的格式"):
@@ -146,9 +156,13 @@ def test_visits_this_week_last_week_and_pace(conn):
     }
     assert frame.loc[T2, "county_name"] == "泗水县"
     assert frame.loc[T2, "pace_needed"] == pytest.approx(0.875)  # 1 missing × 7 ÷ 8 days left
+    assert frame.loc[T2, "per_day_needed"] == pytest.approx(0.125)  # 1 missing ÷ 8 days
+    assert frame.loc[T1, "at_this_pace"] == pytest.approx(3 * 8 / 7)  # 3 this week, kept up for 8 days
     totals = weekly.visit_totals(frame, WEEK)
     assert (totals["visits_this_week"], totals["visits_last_week"], totals["change"]) == (4, 2, 2)
     assert totals["pace_needed"] == pytest.approx(0.875)
+    assert (totals["pace_mode"], totals["month_end"], totals["days_left"]) == ("weekly", date(2026, 11, 30), 8)
+    assert totals["enough"] is True  # 4 a week × 8 days = 32 ≥ 1 missing × 7
 
 
 def test_pace_for_the_city_and_a_month_that_is_over(conn):
@@ -158,14 +172,33 @@ def test_pace_for_the_city_and_a_month_that_is_over(conn):
     # e and k lack November's visit: 2 × 7 ÷ 8
     assert totals["visits_missing"] == 2
     assert totals["pace_needed"] == pytest.approx(1.75)
-    # 2026-W44 ends Sunday 1 November: 29 days left; 2026-W48 ends 29 November: 1 day left
-    assert Week.parse("2026-W44").days_left == 29
+    assert Week.parse("2026-W44").days_left == 29  # Sunday 1 November
     over = weekly.visits_by_township(conn, ALL, "2026-W53", None)  # Sunday 2027-01-03
     assert over["days_left"].iloc[0] == 28
     # A week whose Sunday is the month's last day leaves no days: no pace (null, not infinite).
     may = weekly.visits_by_township(conn, ALL, "2026-W22", None)  # Sunday 2026-05-31
-    assert may["pace_needed"].isna().all()
-    assert weekly.visit_totals(may, "2026-W22")["pace_needed"] is None
+    assert may["pace_needed"].isna().all() and may["per_day_needed"].isna().all()
+    over = weekly.visit_totals(may, "2026-W22")
+    # on the roll at 05-31: a b (T1), f (T2, enrolled 05-01), g, h, j, k; in May only a was visited
+    assert (over["pace_mode"], over["pace_needed"], over["per_day_needed"]) == ("over", None, None)
+    assert (over["visits_missing"], over["children_lacking"], over["enough"]) == (6, 6, False)
+
+
+def test_one_day_left_says_what_is_left_not_seven_times_it(conn):
+    # 2026-W48: Monday 11-23 … Sunday 11-29, one day (11-30) left. This week only b on 11-23; last week
+    # a 11-16, d 11-18, f 11-20, b 11-22. On the roll at 11-29 (f exited 11-22; i enrolled 11-23):
+    # e, i and k have no November visit, so 3 visits are missing.
+    frame = weekly.visits_by_township(conn, ALL, "2026-W48", None)
+    totals = weekly.visit_totals(frame, "2026-W48")
+    assert (totals["visits_this_week"], totals["visits_last_week"]) == (1, 4)
+    assert (totals["visits_missing"], totals["children_lacking"], totals["days_left"]) == (3, 3, 1)
+    assert totals["pace_mode"] == "daily"
+    assert totals["pace_needed"] is None  # not 3 × 7 = 21 "a week"
+    assert frame["pace_needed"].isna().all()
+    assert totals["per_day_needed"] == pytest.approx(3.0)  # 3 missing ÷ 1 day
+    assert totals["daily_average"] == pytest.approx(1 / 7)
+    assert totals["enough"] is False  # 1 a week × 1 day < 3 missing × 7
+    assert frame.loc[T1, "visits_missing"] == 1 and frame.loc[T1, "at_this_pace"] == pytest.approx(1 / 7)
 
 
 def test_pending_assessments_counts_and_days(conn):
@@ -209,6 +242,32 @@ def test_silent_townships(conn):
     assert list(weekly.silent_townships(conn, Scope((K2,)), WEEK, None).index) == [T6]
 
 
+def test_colour_plan_compares_like_with_like():
+    def plan(week):
+        return {c.key: c for c in weekly.colour_plan(week)}
+
+    nov22, nov15 = Period(date(2026, 11, 1), date(2026, 11, 22)), Period(date(2026, 11, 1), date(2026, 11, 15))
+    mid = plan(WEEK)
+    assert mid["village_director_coverage"] == Comparison("village_director_coverage", "stock", nov22, nov15)
+    assert mid["training_rate"] == Comparison("training_rate", "year", nov22, nov15)
+    # 走访完成率 builds up during the month: on 11-22 it is not judged yet, so it is not compared at all.
+    assert mid["visit_completion"] == Comparison("visit_completion", "month", None, None, weekly.MID_MONTH)
+    assert "children_total" not in mid and "time_progress" not in mid  # not coloured
+    # Sunday 2026-05-31 ends May: the whole of May against the whole of April.
+    may = plan("2026-W22")["visit_completion"]
+    assert (may.now, may.before) == (Period(date(2026, 5, 1), date(2026, 5, 31)),
+                                     Period(date(2026, 4, 1), date(2026, 4, 30)))
+    # Sunday 2027-02-28 ends February: the whole of a 28-day month against the 31 days of January.
+    feb = plan("2027-W08")["visit_completion"]
+    assert (feb.now, feb.before) == (Period(date(2027, 2, 1), date(2027, 2, 28)),
+                                     Period(date(2027, 1, 1), date(2027, 1, 31)))
+    # Sunday 2027-01-03 and Sunday 2026-12-27: year-to-date figures restarted on 1 January in between.
+    new_year = plan("2026-W53")
+    assert new_year["training_rate"].skipped == weekly.NEW_YEAR
+    assert new_year["fund_execution_rate"].skipped == weekly.NEW_YEAR
+    assert new_year["village_director_coverage"].before == Period(date(2026, 12, 1), date(2026, 12, 27))
+
+
 def test_colour_changes(conn):
     frame = weekly.colour_changes(conn, ALL, WEEK, K1)
     got = [(r.region_code, r.key, r.before, r.now, r.worse) for r in frame.itertuples()]
@@ -218,11 +277,28 @@ def test_colour_changes(conn):
         (T1, "village_director_coverage", "green", "red", True),
         # due by 10-16: a, b, both on time (2/2); due by 10-23: c and d join, unassessed (2/4)
         (T1, "assessment_timeliness", "green", "red", True),
-        # month to date: at 11-15 a and c of a b c d were visited (2/4); at 11-22 all four
-        (T1, "visit_completion", "red", "green", False),
+        # Not (T1, visit_completion, red, green): month to date a and c of a b c d were visited by 11-15 (2/4)
+        # and all four by 11-22 — the month filling up, not a township getting better.
     ]
-    assert frame.loc[2, "value_before"] == pytest.approx(0.5)
-    assert frame.loc[2, "value_now"] == pytest.approx(1.0)
+    assert frame.loc[0, "before_end"] == date(2026, 11, 15) and frame.loc[0, "now_end"] == date(2026, 11, 22)
+    assert frame.loc[0, "value_before"] == pytest.approx(1.0) and frame.loc[0, "value_now"] == pytest.approx(0.5)
+
+
+def test_colour_changes_at_a_month_end_compare_whole_months(conn):
+    frame = weekly.colour_changes(conn, ALL, "2026-W22", K1)  # Sunday 05-31; last Sunday 05-24
+    got = [(r.region_code, r.key, r.before, r.now, r.before_end, r.now_end) for r in frame.itertuples()]
+    assert got == [
+        # cohort due by 04-24 (05-24 − 30): a, b, on time (2/2); by 05-01 f (enrolled 05-01) joins unassessed (2/3)
+        ("370831000000", "assessment_timeliness", "green", "red", date(2026, 5, 24), date(2026, 5, 31)),
+        # 泗张镇, a and b on the roll: all of April both visited (2/2); all of May only a (1/2). Against 05-24
+        # (0/2, a's May visit came on 05-26) or 04-24 (1/2) it would read differently: whole months only.
+        (T1, "visit_completion", "green", "red", date(2026, 4, 30), date(2026, 5, 31)),
+    ]
+    assert frame["value_before"].tolist() == pytest.approx([1.0, 1.0])
+    assert frame["value_now"].tolist() == pytest.approx([2 / 3, 0.5])
+    assert frame["worse"].all()
+    # The week before ends 05-24, mid-month: 走访完成率 is not compared, however it has grown since 05-17.
+    assert "visit_completion" not in set(weekly.colour_changes(conn, ALL, "2026-W21", K1)["key"])
 
 
 def test_review_headline(conn):
@@ -232,7 +308,8 @@ def test_review_headline(conn):
     assert (h["due_soon"], h["overdue"]) == (2, 1)
     assert (h["vacant"], h["never_staffed"], h["vacant_new"]) == (2, 1, 1)
     assert (h["silent"], h["townships"]) == (1, 3)
-    assert (h["colour_worse"], h["colour_better"]) == (2, 1)
+    assert (h["colour_worse"], h["colour_better"]) == (2, 0)
+    assert [c.key for c in out["plan"] if c.skipped == weekly.MID_MONTH] == ["visit_completion"]
     assert h["last_visit_day"] == date(2026, 11, 23)
 
 

@@ -4,20 +4,12 @@ import streamlit as st
 
 from dashboard import charts, engine, filters, widgets
 from queries import compare, fmt
-from queries.registry import by_key
+from queries.periods import in_progress
+from queries.registry import by_key, group, group_keys
 
-CHILD_KEYS = ["children_orphan", "children_unsupported", "children_disabled_ill", "children_dibao",
-              "children_other_difficulty", "children_left_behind"]
-NETWORK_KEYS = ["county_centre_coverage", "township_station_coverage", "village_home_coverage",
-                "village_director_coverage", "township_supervisor_coverage"]
-WORK_KEYS = ["visit_completion", "training_rate", "fund_execution_rate", "assessment_timeliness"]
-# Township red list: what a township itself answers for (children's homes are built in central
-# villages only, so their township coverage is structurally low and would flood the list).
-RED_KEYS = ["township_station_coverage", "township_supervisor_coverage", "village_director_coverage",
-            "visit_completion", "training_rate", "assessment_timeliness"]
-MONTHLY_KEYS = ["visit_completion", "village_director_coverage", "village_home_coverage"]
-# Year-to-date rates restart every January; drawn apart so the January drop is not read as a collapse.
-YTD_KEYS = ["training_rate", "fund_execution_rate", "time_progress"]
+# Which indicators each section shows is the registry's `groups` (indicators.yaml), not a list typed here.
+NETWORK_KEYS = group_keys("cockpit_network")
+WORK_KEYS = group_keys("cockpit_work")
 
 
 SECTIONS = {"children": "儿童底数", "network": "三级阵地与队伍", "work": "工作落实",
@@ -35,28 +27,33 @@ def render() -> None:
     is_county = filters.region_level(region) == "county"
     ctx = {
         "month": month, "region": region, "scope": scope, "is_county": is_county, "reg": by_key(),
-        "now": snap.loc["now"], "before": snap.loc[filters.compare()],
+        "now": snap.loc["now"], "before": snap.loc[filters.compare()], "prev_month": snap.loc["prev_month"],
         "label": filters.COMPARISONS[filters.compare()],
         "ranks": engine.ask(compare.peer_rank, scope, month, region, NETWORK_KEYS + WORK_KEYS) if is_county else {},
     }
-    st.caption(f"截至 {month} 月末 · 颜色按口径说明中的目标：绿 达标 / 黄 接近 / 红 落后 · 对比：{ctx['label']}")
+    early = " · 本月尚未结束：走访等月内累计的指标暂不评色" if in_progress(month) else ""
+    st.caption(f"{fmt.as_of(month)} · 颜色按口径说明中的达标线：绿 达标 / 黄 接近 / 红 落后 / 紫 数据异常"
+               f"{early} · 对比：{ctx['label']}")
     shown = list(SECTIONS)
     if filters.meeting():  # one idea per screen on the projector
         chosen = st.segmented_control("本屏内容", shown, format_func=SECTIONS.get, default="children",
-                                      key="slide", bind="query-params")
+                                      key="slide", bind="query-params", label_visibility="collapsed")
         shown = [chosen or "children"]
     for key in shown:
-        st.subheader(SECTIONS[key])
+        if not filters.meeting():  # in meeting mode the section button above already names it
+            st.subheader(SECTIONS[key])
         DRAW[key](ctx)
 
 
 def _lines(ctx: dict, key: str) -> list[str]:
     ind, now, ranks = ctx["reg"][key], ctx["now"], ctx["ranks"]
-    out = [widgets.delta_text(ind, now[key], ctx["before"].get(key), ctx["label"])]
+    out = [fmt.change(ind, now[key], ctx["before"].get(key), ctx["label"])]
     if key == "fund_execution_rate":
         out.insert(0, f"序时进度 {fmt.percent(now['time_progress'])}")
     if key in ranks and ranks[key][0] is not None:
-        out.append(f"全市第 {ranks[key][0]} / {ranks[key][1]} 名")
+        place, ranked, counties = ranks[key]
+        unranked = f"（{counties - ranked} 县无数据）" if counties > ranked else ""
+        out.append(f"全市第 {place} / {ranked} 名{unranked}")
     return out
 
 
@@ -67,24 +64,26 @@ def _children(ctx: dict) -> None:
         total = reg["children_total"]
         widgets.headline(total, now, [
             f"本月新增 {fmt.count(now['children_new'])} · 退出 {fmt.count(now['children_exited'])}",
-            widgets.delta_text(total, now["children_total"], ctx["before"].get("children_total"), ctx["label"]),
-        ])
+            fmt.change(total, now["children_total"], ctx["before"].get("children_total"), ctx["label"]),
+        ], before=ctx["prev_month"], month=ctx["month"])
     with right:
-        counts = {reg[k].name.replace("在册", ""): now[k] for k in CHILD_KEYS}
-        st.plotly_chart(charts.category_bars(counts, widgets.chart_title("在册儿童分类", "人", ctx["month"])),
-                        config={"displayModeBar": False})
+        counts = {ind.label: now[ind.key] for ind in group("child_categories")}
+        height = 260 if filters.meeting() else 300
+        st.plotly_chart(charts.category_bars(counts, widgets.chart_title("在册儿童分类", "人", ctx["month"]),
+                                             height=height), config={"displayModeBar": False})
 
 
 def _cards(keys: list[str]):
     def draw(ctx: dict) -> None:
-        for col, key in zip(st.columns(len(keys)), keys):
-            with col:
-                widgets.headline(ctx["reg"][key], ctx["now"], _lines(ctx, key))
+        widgets.card_grid([widgets.card_html(ctx["reg"][key], ctx["now"], _lines(ctx, key), before=ctx["prev_month"],
+                                             month=ctx["month"]) for key in keys])
     return draw
 
 
 def _reds(ctx: dict) -> None:
-    reds = engine.ask(compare.red_list, ctx["scope"], ctx["month"], ctx["region"], RED_KEYS)
+    reds = engine.ask(compare.red_list, ctx["scope"], ctx["month"], ctx["region"], group_keys("red_list"))
+    if in_progress(ctx["month"]):
+        st.caption("本月尚未结束：走访完成率等月内累计的指标不计入红色名单，月末后再评。")
     if reds.empty:
         st.success("本月没有红色指标的乡镇（街道）。")
         return
@@ -101,15 +100,20 @@ def _trend(ctx: dict) -> None:
     trend = engine.ask(compare.trend, ctx["scope"], month, level, region)
     trend = trend[trend["region_code"] == region] if "region_code" in trend else trend
     left, right = st.columns(2)
+    height = 320 if filters.meeting() else 380  # both charts and their legends on a 720-px projector
     with left:
-        st.plotly_chart(charts.trend_rates(trend, [reg[k] for k in MONTHLY_KEYS],
-                                           widgets.chart_title("月度指标走势", "%", month)),
+        st.plotly_chart(charts.trend_rates(trend, group("trend_monthly"),
+                                           widgets.chart_title("月度指标走势", "%", month), height=height),
                         config={"displayModeBar": False})
     with right:
-        st.plotly_chart(charts.trend_rates(trend, [reg[k] for k in YTD_KEYS],
-                                           widgets.chart_title("本年累计指标（每年 1 月重新起算）", "%", month)),
+        # Year-to-date rates restart every January; drawn apart so the January drop is not read as a collapse.
+        st.plotly_chart(charts.trend_rates(trend, group("trend_ytd"),
+                                           widgets.chart_title("本年累计指标", "%", month),
+                                           height=height),
                         config={"displayModeBar": False})
-    widgets.definition_note(*(reg[k] for k in MONTHLY_KEYS + YTD_KEYS))
+    st.caption("本年累计指标每年 1 月重新起算，1 月的回落不是下滑。"
+               + ("最后一个点是进行中的本月，只统计到今天，月内累计的指标偏低属正常。" if in_progress(month) else ""))
+    widgets.definition_note(*group("trend_monthly"), *group("trend_ytd"))
 
 
 DRAW = {"children": _children, "network": _cards(NETWORK_KEYS), "work": _cards(WORK_KEYS),

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from dashboard import engine, filters, widgets
+from queries import fmt
+from queries.periods import in_progress
 from queries.registry import load_registry
 
 LEVELS = {"county": "县（市、区）", "township": "乡镇（街道）", "village": "村（社区）"}
@@ -20,10 +22,19 @@ def render() -> None:
     if frame.empty:
         widgets.no_data()
         return
-    st.caption(f"{filters.region_name(region)} · {LEVELS[level]} · {month} 月末 · "
-               f"与 python -m queries.report --month {month} --level {level} --region {region} 输出一致")
-    widgets.indicator_table(frame, load_registry(), exact_money=True)
-    csv = frame.reset_index().to_csv(index=False).encode("utf-8-sig")
+    st.caption(f"{filters.region_name(region)} · {LEVELS[level]} · {fmt.as_of(month)} · 金额为元（精确值） · "
+               "与命令行导出的指标报表逐项一致",
+               help=f"python -m queries.report --month {month} --level {level} --region {region}")
+    if in_progress(month):
+        monthly = [i for i in load_registry() if i.accrues == "month"]
+        judged = "、".join(i.label for i in monthly if i.judged)
+        st.caption(f"本月尚未结束：{'、'.join(i.label for i in monthly)}在月内累计，只统计到今天"
+                   + (f"；{judged}月末后再评色。" if judged else "。"))
+    widgets.indicator_table(frame, load_registry(), exact_money=True, month=month)
+    # The same values as the command-line report, under the headers a reader sees (its keys are for machines).
+    named = frame.reset_index()[["region_code", "region_name", *(i.key for i in load_registry())]]
+    named.columns = ["区划代码", "区划名称", *(fmt.header(i, exact=True) for i in load_registry())]
+    csv = named.to_csv(index=False).encode("utf-8-sig")
     st.download_button("下载 CSV（精确值）", csv, file_name=f"指标总表_{region}_{level}_{month}.csv",
                        mime="text/csv")
 

@@ -1,15 +1,16 @@
-"""考评: every county scored on the rubric (queries/rubric.yaml), ranked, with the evidence behind each cell."""
+"""考评: every county scored on the rubric, ranked, with the evidence behind each cell."""
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import engine, filters, widgets
-from queries import fmt, scorecard
-from queries.registry import by_key
+from queries import fmt, judge, scorecard
+from queries.periods import in_progress
+from queries.registry import by_key, rule_text
 
-GRADE_TEXT = {"green": "满分", "yellow": "部分得分", "red": "0 分", None: "无数据"}
-# Light tints of fmt.STATUS_COLOURS: a full grid in the saturated colours is unreadable on a projector.
-TINTS = {"green": "#cfe9d7", "yellow": "#fde7b5", "red": "#f6c9c4", None: "#e6e6e6"}
+GRADE_TEXT = {"green": "满分", "yellow": "部分得分", "red": "0 分", judge.ANOMALY: "数据异常（不得分）", None: "无数据"}
+# Light tints of fmt.STATE_COLOURS: a full grid in the saturated colours is unreadable on a projector.
+TINTS = {"green": "#cfe9d7", "yellow": "#fde7b5", "red": "#f6c9c4", judge.ANOMALY: "#e2cdee", None: "#e6e6e6"}
 CITY_ROW = "#eef3fa"
 
 
@@ -28,10 +29,12 @@ def render() -> None:
         widgets.no_data()
         return
     as_of = engine.ask(scorecard.data_as_of, scope)
-    st.caption(f"{rubric.title} · 统计月份 {month}（月末口径）· 数据截至 {as_of or '（未记录导入时间）'}"
-               f" · 满分 {sum(c.weight for c in rubric.criteria):g} 分")
+    st.caption(f"{rubric.title} · 统计月份 {fmt.month_text(month)}（{fmt.as_of(month)}）· "
+               f"数据截至 {as_of or '（未记录导入时间）'} · 满分 {sum(c.weight for c in rubric.criteria):g} 分")
+    if in_progress(month):
+        st.warning("所选月份尚未结束：走访完成率等月内累计的指标只统计到今天，得分偏低。正式考评请选已结束的月份。")
     _headline(scorecard.summary(card))
-    _warnings(counties, rubric)
+    _warnings(counties, rubric, month)
 
     only_below = st.toggle("只看低于全市平均", key="score_below",
                            help="只显示数值低于全市整体数值（首行，按全市合计计算）的格子，其余格子淡化；"
@@ -54,9 +57,13 @@ def render() -> None:
 
     st.download_button("下载考评表（CSV，精确值）", scorecard.scorecard_csv(card, rubric, month),
                        file_name=f"考评_{month}_{filters.region_name(region)}.csv", mime="text/csv")
-    with st.expander(f"计分规则（{scorecard.rubric_path().name}）"):
+    differences = scorecard.line_differences(rubric)
+    if differences:
+        st.info("考评满分线与驾驶舱的绿线不同，驾驶舱为绿的县区在此可能只得部分分：" + "；".join(differences) + "。")
+    with st.expander("计分规则"):
         st.markdown("\n".join(f"- **{c.label}**（{c.weight:g} 分）：{c.describe()}" for c in rubric.criteria))
-        st.caption("颜色按细则得分：绿 满分、黄 部分得分、红 0 分、灰 无数据（分母为 0）。修改细则见 docs/rubric.md。")
+        st.caption("颜色按细则得分：绿 满分、黄 部分得分、红 0 分、紫 数据异常（比率超过 100% 或支出超过预算，不得分）、"
+                   "灰 无数据（分母为 0）。细则由市未保办维护。")
 
 
 def _picked(event, grid: pd.DataFrame, rubric, key: str) -> str | None:
@@ -84,12 +91,12 @@ def _headline(facts: dict) -> None:
     cols[3].metric("低于全市的项目最多", f"{facts['most_below'][0]} {facts['most_below'][1]} 项")
 
 
-def _warnings(counties: pd.DataFrame, rubric) -> None:
-    reg = by_key()
-    above = [f"{r['region_name']} {reg[c.key].name} {fmt.percent(r[c.key])}" for _, r in counties.iterrows()
-             for c in rubric.criteria if reg[c.key].unit == "rate" and r[c.key] > 1 + 1e-9]
-    if above:
-        st.warning("以下比率超过 100%，请核对台账：" + "；".join(above))
+def _warnings(counties: pd.DataFrame, rubric, month: str) -> None:
+    notes = [f"{name}：{text.removeprefix('数据异常：')}" for name, text in
+             zip(counties["region_name"], widgets.anomaly_notes(counties, [by_key()[k] for k in rubric.keys], month))
+             if text]
+    if notes:
+        st.warning("数据异常（不得分），请核对台账：" + "；".join(notes))
     empty = [r["region_name"] for _, r in counties.iterrows() if all(pd.isna(r[c.key]) for c in rubric.criteria)]
     if empty:
         st.warning("以下县区本月没有任何考评数据，得分可能失真：" + "、".join(empty))
@@ -184,13 +191,13 @@ def _evidence(card: pd.DataFrame, row: pd.Series, rubric, month: str, scope) -> 
     if below.empty:
         st.info(f"{ind.name}只在县级及以上计算，乡镇（街道）不适用。")
         return
-    st.markdown(f"**{title}的{ind.name}**（按数值从低到高；颜色按指标登记表的目标）")
+    st.markdown(f"**{title}的{ind.name}**（按数值从低到高；{rule_text(ind)}）")
     table = pd.DataFrame({
         level_name: below["region_name"],
         scorecard.measure_label(ind.numerator): below[f"num_{key}"].astype(float),
         scorecard.measure_label(ind.denominator): below[f"den_{key}"].astype(float),
         ind.name: below[key].astype(float) * 100,
-        "状态": [fmt.STATUS_LABELS.get(s, "—") if isinstance(s, str) else "—" for s in below[f"status_{key}"]],
+        "状态": [fmt.STATE_LABELS.get(s, "—") if isinstance(s, str) else "—" for s in below[f"status_{key}"]],
     }).sort_values(ind.name, na_position="first")
     number = "%.2f" if money else "localized"
     st.dataframe(table.style.apply(_status_colours, axis=0, subset=["状态"]), hide_index=True,
@@ -207,7 +214,7 @@ def _grade(row: pd.Series, key: str):
 
 
 def _status_colours(column: pd.Series) -> list[str]:
-    back = {label: fmt.STATUS_COLOURS[s] for s, label in fmt.STATUS_LABELS.items()}
+    back = {label: fmt.STATE_COLOURS[s] for s, label in fmt.STATE_LABELS.items()}
     return [f"background-color: {back[v]}; color: white" if v in back else "" for v in column]
 
 

@@ -1,11 +1,11 @@
 """python -m data.demo [--scale city|province] [--seed N] [--db URL] [--if-empty] [--force]"""
 
-import argparse
 import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from data.cli import ChineseParser
 from data.db import describe, get_engine, resolve_url
 from data.demo.build import DEFAULT_SEED, SCALES, build_demo, existing_data
 
@@ -15,13 +15,13 @@ TABLE_NAMES = {"child": "儿童", "worker_post": "工作人员任职", "station"
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ChineseParser(
         prog="python -m data.demo",
         description="生成演示数据（合成数据，按公开数字校准）：清空目标数据库后整体写入。")
     parser.add_argument("--scale", choices=SCALES, default="city",
-                        help="city：济宁市（默认）；province：约 16 个市、136 个县级单位的合成省份")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"随机种子（默认 {DEFAULT_SEED}）")
-    parser.add_argument("--db", help="SQLAlchemy 数据库地址（默认 WEIBAO_DB_URL 或内置 SQLite）")
+                        help="city：济宁市（默认）；province：山东省 16 个市、136 个县级单位（真实区划，乡镇、村和数字为合成）")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N", help=f"随机种子（默认 {DEFAULT_SEED}）")
+    parser.add_argument("--db", metavar="URL", help="SQLAlchemy 数据库地址（默认 WEIBAO_DB_URL 或内置 SQLite）")
     parser.add_argument("--if-empty", action="store_true", help="数据库已有区划数据时什么也不做")
     parser.add_argument("--force", action="store_true", help="数据库中是导入的真实数据时也清空并生成演示数据")
     args = parser.parse_args(argv)

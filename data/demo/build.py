@@ -104,6 +104,7 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
         for index in deferred:
             index.create(conn)
         summary.rows["region_closure"] = schema.rebuild_closure(conn)
+        schema.analyze(conn)  # PostgreSQL: planner statistics for the fresh tables (no-op on SQLite)
         now = datetime.now()
         source = f"python -m data.demo --scale {scale} --seed {seed}"
         for name in TABLE_ORDER:

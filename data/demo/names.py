@@ -1,4 +1,4 @@
-"""Synthetic but plausible place names (镇/街道, 村/社区, 县/区) drawn from the generator's rng."""
+"""Synthetic but plausible place names (镇/街道, 村/社区) drawn from the generator's rng."""
 
 import numpy as np
 
@@ -72,16 +72,3 @@ def township_names(rng, n_streets: int, n_towns: int, taken: set) -> tuple[list[
         towns += _unique(cands, n_towns - len(towns), taken)
     return streets, towns
 
-
-def county_names(rng, kinds: list[str]) -> list[str]:
-    """Synthetic county-level names ending in their kind (区 / 县 / 市)."""
-    taken: set = set()
-    out = []
-    for kind in kinds:
-        while True:
-            name = str(_pick(rng, NATURE + PREFIX, 1)[0] + _pick(rng, TOWN_TAIL + PLACE, 1)[0] + kind)
-            if name not in taken and name[0] != name[1]:
-                taken.add(name)
-                out.append(name)
-                break
-    return out

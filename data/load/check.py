@@ -134,7 +134,7 @@ class Batch:
             self.warnings.append(f"{sheet.file} · {sheet.name}：没有数据行，已跳过")
             return
         if same:
-            self.warnings.append(f"{sheet.file} · {sheet.name}：{same} 行与前面的行完全相同，只导入一次")
+            self.warnings.append(f"{sheet.file} · {sheet.name}：{same:,} 行与前面的行完全相同，只导入一次")
         if sheet.file not in self.sources[spec.name]:
             self.sources[spec.name].append(sheet.file)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from data import ids
+from data.cli import minute
 
 # Anything shaped like an ID number is masked wherever it appears, even in the wrong column.
 _ID_LIKE = re.compile(r"\d{15,17}[\dXx]")
@@ -24,7 +25,8 @@ def show(raw, secret: bool = False) -> str:
     if raw is None:
         return ""
     if isinstance(raw, datetime):
-        text = raw.date().isoformat() if raw.time() == datetime.min.time() else raw.isoformat(" ")
+        # Excel date-times carry float noise in the seconds: shown to the minute, as Excel shows them.
+        text = raw.date().isoformat() if raw.time() == datetime.min.time() else minute(raw)
     elif isinstance(raw, date):
         text = raw.isoformat()
     elif isinstance(raw, float) and raw.is_integer():

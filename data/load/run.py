@@ -85,7 +85,7 @@ def load_files(paths: Iterable, engine, table: str | None = None, replace_demo: 
             rows = batch.rows[spec.name]
             if not rows:
                 continue
-            say(f"写入 {spec.name} {len(rows)} 行 …")
+            say(f"写入 {spec.name} {len(rows):,} 行 …")
             result.counts[spec.name] = write.upsert(conn, spec, rows.values())
             if spec.table is schema.region:
                 schema.rebuild_closure(conn)

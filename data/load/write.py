@@ -128,4 +128,5 @@ def upsert(conn, spec: TableSpec, rows: Iterable[tuple]) -> int:
     ordered = sorted(rows, key=itemgetter(*key_at))
     for start in range(0, len(ordered), BATCH):
         run(ordered[start:start + BATCH])
+    schema.analyze(conn, table)  # PostgreSQL plans the pages' queries on fresh statistics
     return len(ordered)

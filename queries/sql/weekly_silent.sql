@@ -2,21 +2,17 @@
 -- week's Sunday [:silent_from, :week_end] (:silent_from = Sunday − 13 days) and the last visit
 -- dated in the look-back [:lookback_from, :week_end]; queries/weekly.py keeps the townships with
 -- no visit in the 14 days. A visit belongs to the township of the visited child's village.
+-- Visit rows are joined to their child as they are (index ix_visit_child_date), not pre-aggregated per
+-- child and then joined: PostgreSQL, planning without statistics or with a generic plan (psycopg
+-- prepares a statement run 5 times), rescanned such an aggregate for every child.
 SELECT t.code AS region_code, t.name AS region_name, p.name AS county_name,
-  COALESCE(SUM(v.recent), 0) AS visits_14d,
-  MAX(v.last_visit) AS last_visit
+  SUM(CASE WHEN v.visited_on >= :silent_from THEN 1 ELSE 0 END) AS visits_14d,
+  MAX(v.visited_on) AS last_visit
 FROM target t
 JOIN region r ON r.code = t.code
 LEFT JOIN region p ON p.code = r.parent_code
 LEFT JOIN region_closure c ON c.ancestor = t.code
 LEFT JOIN child ch ON ch.village_code = c.descendant
-LEFT JOIN (
-  SELECT child_hash,
-    SUM(CASE WHEN visited_on >= :silent_from THEN 1 ELSE 0 END) AS recent,
-    MAX(visited_on) AS last_visit
-  FROM visit
-  WHERE visited_on BETWEEN :lookback_from AND :week_end
-  GROUP BY child_hash
-) v ON v.child_hash = ch.id_hash
+LEFT JOIN visit v ON v.child_hash = ch.id_hash AND v.visited_on BETWEEN :lookback_from AND :week_end
 GROUP BY t.code, t.name, p.name
 ORDER BY t.code
