@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ from queries.periods import Month
 from queries.registry import by_key
 from tests.test_topics_fixture import A, B, CITY, Z, build
 
-APP = "/work/main/dashboard/app.py" if os.path.exists("/work/main/dashboard/app.py") else "dashboard/app.py"
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 # page file → the headline indicator whose formatted value must appear on the page
 PAGES = {
     "children": "children_total",
