@@ -105,8 +105,8 @@ def township_labels(ctx: dict, codes, names) -> list[str]:
 
 def csv_button(frame: pd.DataFrame, label: str, file_name: str, key: str) -> None:
     """Download a list as CSV that Chinese Excel opens correctly (UTF-8 with BOM)."""
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8-sig"), file_name=file_name,
-                       mime="text/csv", key=key)
+    widgets.download(label, frame.to_csv(index=False).encode("utf-8-sig"), file_name=file_name,
+                     mime="text/csv", key=key)
 
 
 def plot(fig: go.Figure, key: str | None = None) -> None:

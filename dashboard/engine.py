@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from data.db import describe, get_engine, missing_file, resolve_url
+from data.db import describe, get_engine, is_timeout, missing_file, resolve_url, statement_timeout_ms
 from queries import catalog
 from queries.engine import Scope, indicator_frame_for
 
@@ -34,8 +34,11 @@ def db_url() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _engine(url: str):
-    return get_engine(url, read_only=True)  # the dashboard never writes: opened read-only by construction
+def _engine(url: str, timeout_ms: int | None = None):
+    # The dashboard never writes: opened read-only by construction, and no statement runs past the limit
+    # (WEIBAO_STATEMENT_TIMEOUT_MS), so one runaway query cannot hold the server.
+    limit = statement_timeout_ms() if timeout_ms is None else timeout_ms
+    return get_engine(url, read_only=True, timeout_ms=limit)
 
 
 def _read(fn):
@@ -44,9 +47,14 @@ def _read(fn):
         raise DataUnavailable(f"数据库文件不存在：{missing}。运行 make run 会自动生成演示数据；"
                               "导入真实台账请用 python -m data.load。")
     try:
-        with _engine(db_url()).connect() as conn:
+        with _engine(db_url(), statement_timeout_ms()).connect() as conn:
             return fn(conn)
     except SQLAlchemyError as err:
+        if is_timeout(err):
+            log.warning("statement stopped at the time limit (%d ms)", statement_timeout_ms())
+            raise DataUnavailable(
+                f"查询超过 {statement_timeout_ms() / 1000:g} 秒未完成，已中止。请缩小区域或月份范围后重试；"
+                "经常出现时请联系管理员。") from err
         raise DataUnavailable(
             f"无法读取数据库 {describe(db_url())}（{type(err).__name__}）。"
             "请确认已导入数据（python -m data.load）或已生成演示数据（python -m data.demo）。"
@@ -64,21 +72,22 @@ def version() -> str:
 
 
 @st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
-def _call(url: str, version: str, path: str, roots: tuple | None, args: tuple, kwargs: tuple):
+def _call(url: str, version: str, path: str, roots: tuple | None, peers: tuple | None, args: tuple, kwargs: tuple):
     module, name = path.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
-    return _read(lambda conn: fn(conn, Scope(roots), *args, **dict(kwargs)))
+    return _read(lambda conn: fn(conn, Scope(roots, peers), *args, **dict(kwargs)))
 
 
 def ask(fn, scope: Scope, *args, **kwargs):
     """Call a queries/ function `fn(conn, scope, *args, **kwargs)` through the cache.
 
-    The viewer's scope is part of the cache key, so one viewer's rows never reach another.
+    The viewer's whole scope (roots and peers) is part of the cache key, so one viewer's rows never reach another.
     """
-    key = (f"{fn.__module__}.{fn.__qualname__}", scope.roots, tuple(args), tuple(sorted(kwargs.items())))
+    key = (f"{fn.__module__}.{fn.__qualname__}", scope.roots, scope.peers, tuple(args), tuple(sorted(kwargs.items())))
     url = db_url()
-    _remember(url, key)
-    return _call(url, version(), *key)
+    result = _call(url, version(), *key)
+    _remember(url, key)  # only once it ran: a refused request (OutOfScope) is never replayed by the warmer
+    return result
 
 
 def _frozen(value):
@@ -138,9 +147,13 @@ def start_warmer() -> threading.Thread:
     return thread
 
 
-def meta() -> dict:
-    """Demo flag, months with data and freshness for the current data version."""
-    return ask(catalog.overview_meta, Scope.everything())
+def meta(scope: Scope | None = None) -> dict:
+    """Demo flag and months with data inside the viewer's scope (default: filters.viewer_scope())."""
+    if scope is None:
+        from dashboard import filters  # here, not at the top: filters imports this module
+
+        scope = filters.viewer_scope()
+    return ask(catalog.overview_meta, scope)
 
 
 def indicator_frame(scope: Scope, month: str, level: str, region: str | None = None,

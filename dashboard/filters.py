@@ -4,7 +4,7 @@ import re
 
 import streamlit as st
 
-from dashboard import engine
+from dashboard import engine, login
 from queries.engine import Scope
 from queries.periods import Month, in_progress, latest_complete_month
 
@@ -19,11 +19,27 @@ _FALSE = {"false", "0", "no", "off", "否", "关", ""}
 
 
 def viewer_scope() -> Scope:
-    """What the viewer may see: the whole database until login and per-county roles arrive.
+    """What the logged-in viewer may see and whom they are compared with, from their account only.
 
-    Every cached query receives this as an argument (never reads it from session state).
+    app.py re-reads the account from the auth store on every run (login.gate), so a changed role or
+    region counts at once; nobody logged in sees nothing. Every cached query receives the scope as an
+    argument; none reads session state itself.
     """
-    return Scope.everything()
+    user = st.session_state.get(login.VIEWER)
+    if user is None:
+        return Scope(roots=())
+    try:
+        return _scope_of(engine.db_url(), engine.version(), user.role, user.region_code)
+    except ValueError as err:  # the account's region is not (or no longer) in this database
+        st.error(f"{err}：本账号无法查看数据。请联系管理员核对账号区域（python -m data.users list）。")
+        st.stop()
+
+
+@st.cache_data(ttl=engine.TTL, max_entries=256, show_spinner=False)
+def _scope_of(url: str, version: str, role: str, region: str) -> Scope:
+    # By the parent links of the region table (queries.engine.Scope.for_viewer): a county sees its
+    # county and is compared with its city; the other roles see everything under their region.
+    return engine._read(lambda conn: Scope.for_viewer(conn, role, region))
 
 
 def month_label(month: str) -> str:
@@ -55,8 +71,13 @@ def _from_link(key: str, asked: str, months: list[str], names: dict[str, str]):
     state = st.session_state
     if key == "region":
         code = _region_code(asked, names)
+        if code:
+            return code, None
+        # `names` holds only the viewer's regions: another county's code or name is refused like a
+        # typo, and recorded (越权访问), without telling which of the two it was.
+        login.audit("denied", asked_region=asked[:100], via="link")
         shown = names.get(state.get("region")) or next(iter(names.values()), "")
-        return (code, None) if code else (None, f"链接中的区域“{asked}”不存在，已显示{shown}。")
+        return None, f"链接中的区域“{asked}”不存在或无权查看，已显示{shown}。已记录。"
     if key == "month":
         shown = state.get("month") if state.get("month") in months else default_month(months)
         try:
@@ -134,6 +155,12 @@ def sidebar(meta: dict) -> None:
     counties = engine.regions(scope, "county")
     names = dict(zip(cities["region_code"], cities["region_name"]))
     names.update(zip(counties["region_code"], counties["region_name"]))
+    user = st.session_state.get(login.VIEWER)
+    if user is not None and user.role == "county":  # its own county, never the city to pick
+        names = {code: name for code, name in names.items() if code == user.region_code}
+    if not names:
+        st.error("您账号的区域在当前数据库中不存在，无法显示数据。请联系管理员核对账号区域（python -m data.users list）。")
+        st.stop()
     st.session_state["_region_names"] = names
     for notice in _read_link(months, names):
         st.warning(notice, icon="🔗")
@@ -141,8 +168,9 @@ def sidebar(meta: dict) -> None:
     bar.selectbox("统计月份", months, format_func=month_label, key="month",
                   help="月末在册口径；默认最近一个完整月份；标“进行中”的月份还在填报")
     if names:
+        # A county account has its county only: shown, but nothing to pick.
         bar.selectbox("区域", list(names), format_func=lambda c: names.get(c, c), key="region",
-                      help="全市或某一县（市、区）")
+                      help="全市或某一县（市、区）", disabled=len(names) == 1)
     bar.selectbox("对比", list(COMPARISONS), format_func=COMPARISONS.get, key="compare")
     bar.toggle("会议模式（大字、隐藏侧栏）", key="meeting")
     _write_link()

@@ -1,4 +1,4 @@
-"""Chinese stand-ins for Streamlit's English error box and "Page not found" dialog; errors logged with an id."""
+"""Chinese stand-ins for Streamlit's English error box and "Page not found" dialog; 越权访问 shown and recorded."""
 
 import logging
 import uuid
@@ -6,6 +6,8 @@ import uuid
 import streamlit as st
 import streamlit.commands.navigation as _navigation
 import streamlit.error_util as _error_util
+
+from queries.engine import OutOfScope
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,25 @@ def report(err: BaseException, where: str = "") -> str:
     return code
 
 
+DENIED_REGION = "无权查看该区域，已记录。"
+
+
+def refused(err: BaseException, **details) -> None:
+    """越权访问 (queries.engine.OutOfScope): the Chinese notice and an audit record of what was asked."""
+    from dashboard import login  # here: login needs the engine, which this module must not import first
+
+    st.error(DENIED_REGION, icon="🚫")
+    asked = {key: value if isinstance(value, (str, int)) else list(value)
+             for key, value in vars(err).items() if isinstance(value, (str, int, tuple, list))}
+    login.audit("denied", **details, asked=asked or str(err)[:200])
+
+
 def _shown_in_chinese(ex: BaseException) -> None:
     try:
+        if isinstance(ex, OutOfScope):  # raised in a fragment's own rerun (a map click), outside app.py's try
+            state = st.session_state
+            refused(ex, via="fragment", region=state.get("region"), month=state.get("month"))
+            return
         report(ex, "callback or fragment")
     except Exception:  # noqa: BLE001  (showing the error must not hide the original failure)
         log.exception("could not show an error")

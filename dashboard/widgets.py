@@ -170,3 +170,17 @@ def anomaly_notes(frame: pd.DataFrame, indicators, month: str | None = None) -> 
 
 def no_data(message: str = "所选区域和月份没有数据。") -> None:
     st.info(message)
+
+
+def _downloaded(what: str, file_name: str) -> None:
+    from dashboard import login  # here: login imports engine, which pages import through this module
+
+    state = st.session_state
+    login.audit("download", what=what, file=file_name, region=state.get("region"), month=state.get("month"))
+
+
+def download(label: str, data, file_name: str, what: str | None = None, mime: str = "text/csv",
+             key: str | None = None, **kwargs) -> bool:
+    """Every download of the dashboard: st.download_button whose click is audited (what, file, filters)."""
+    return st.download_button(label, data, file_name=file_name, mime=mime, key=key, on_click=_downloaded,
+                              args=(what or label, file_name), **kwargs)

@@ -1,16 +1,23 @@
 """Database URL resolution (flag → WEIBAO_DB_URL → embedded default) and engines, read-only ones for readers."""
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from data.schema import meta
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "var" / "weibao.sqlite"
+TIMEOUT_ENV = "WEIBAO_STATEMENT_TIMEOUT_MS"
+DEFAULT_TIMEOUT_MS = 15_000
+# SQLite calls the progress handler every this many virtual-machine steps: often enough to stop within a
+# few milliseconds of the limit, rarely enough to cost nothing measurable.
+_PROGRESS_STEPS = 20_000
 
 
 def default_url() -> str:
@@ -70,6 +77,66 @@ def _postgres_read_only(dbapi_conn, _record) -> None:
     dbapi_conn.commit()
 
 
+def statement_timeout_ms() -> int:
+    """The dashboard's per-statement limit: WEIBAO_STATEMENT_TIMEOUT_MS, default 15 000; 0 means none."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_MS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV} 应为毫秒数（整数），现在是“{raw}”") from None
+    return max(value, 0)
+
+
+def _postgres_time_limit(engine: Engine, limit_ms: int) -> None:
+    def on_connect(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"SET SESSION statement_timeout = {int(limit_ms)}")  # an int, never user text
+        cur.close()
+        dbapi_conn.commit()
+
+    event.listen(engine, "connect", on_connect)
+
+
+def _sqlite_time_limit(engine: Engine, limit_ms: int) -> None:
+    """SQLite has no statement timeout: a progress handler aborts a statement once it has run `limit_ms`.
+
+    The clock starts when a statement is sent and keeps running while its rows are fetched (SQLite does
+    most of its work then); the next statement restarts it, returning the connection to the pool stops it.
+    """
+    limit = limit_ms / 1000
+
+    def on_connect(dbapi_conn, record) -> None:
+        deadline = record.info["weibao_deadline"] = [None]
+        dbapi_conn.set_progress_handler(
+            lambda: 1 if deadline[0] is not None and time.monotonic() > deadline[0] else 0, _PROGRESS_STEPS)
+
+    def on_execute(conn, _cursor, _statement, _params, _context, _many) -> None:
+        holder = conn.info.get("weibao_deadline")
+        if holder is not None:
+            holder[0] = time.monotonic() + limit
+
+    def on_checkin(_dbapi_conn, record) -> None:
+        holder = record.info.get("weibao_deadline")
+        if holder is not None:
+            holder[0] = None
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine.pool, "checkin", on_checkin)
+
+
+def is_timeout(err: BaseException) -> bool:
+    """Whether a database error is the statement time limit (SQLite interrupted, PostgreSQL 57014)."""
+    if not isinstance(err, DBAPIError):
+        return False
+    orig = err.orig
+    if getattr(orig, "sqlstate", None) == "57014" or getattr(orig, "pgcode", None) == "57014":
+        return True
+    return type(orig).__module__.startswith("sqlite3") and "interrupted" in str(orig)
+
+
 def _read_only_url(url: str, database: str) -> URL:
     """The SQLite URL as a file: URI with mode=ro, so that SQLite never creates the file."""
     parsed = make_url(url)
@@ -79,25 +146,32 @@ def _read_only_url(url: str, database: str) -> URL:
     return parsed.set(database=uri, query={**parsed.query, "mode": "ro", "uri": "true"})
 
 
-def get_engine(url: str | None = None, read_only: bool = False) -> Engine:
+def get_engine(url: str | None = None, read_only: bool = False, timeout_ms: int | None = None) -> Engine:
     """An engine for the resolved URL.
 
     A writer (the loader, the demo) gets the SQLite file's folder created when needed. A reader
     (read_only=True: the report, the dashboard) never creates a file or a folder: SQLite opens the
     file read-only, so connecting fails while it is missing (check missing_file first for a message);
-    on PostgreSQL its sessions are read-only.
+    on PostgreSQL its sessions are read-only. A reader given `timeout_ms` (the dashboard passes
+    statement_timeout_ms()) has every statement stopped after that long; batch readers (the report,
+    the audit check) pass none, since a province-wide report may rightly take longer.
     """
     url = resolve_url(url)
     database = _sqlite_file(url)
     backend = make_url(url).get_backend_name()
+    limited = read_only and bool(timeout_ms)
     if backend != "sqlite":
         engine = create_engine(url, pool_pre_ping=True)
         if read_only and backend == "postgresql":
             event.listen(engine, "connect", _postgres_read_only)
+            if limited:
+                _postgres_time_limit(engine, timeout_ms)
         return engine
     if read_only and database:
         engine = create_engine(_read_only_url(url, database))
         event.listen(engine, "connect", _reader_pragmas)
+        if limited:
+            _sqlite_time_limit(engine, timeout_ms)
         return engine
     if database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)

@@ -6,14 +6,14 @@ import pandas as pd
 
 from data.db import get_meta
 from queries import fmt
-from queries.engine import Scope, run_sql, scope_params, sql
+from queries.engine import Scope, scope_params, scoped
 from queries import periods
 from queries.periods import Month, latest_complete_month
 
 
 def regions(conn, level: str, under: str | None, scope: Scope) -> pd.DataFrame:
     """Regions of a level under a region (or everywhere) inside the scope."""
-    return run_sql(conn, sql("regions"), {"level": level, **scope_params(conn, scope, under)})
+    return scoped(conn, "regions", {"level": level, **scope_params(conn, scope, under)})
 
 
 def regions_in_scope(conn, scope: Scope, level: str, under: str | None = None) -> pd.DataFrame:
@@ -21,21 +21,20 @@ def regions_in_scope(conn, scope: Scope, level: str, under: str | None = None) -
     return regions(conn, level, under, scope)
 
 
-def region_info(conn, code: str, scope: Scope) -> dict | None:
-    """Name, level and parent of one region if the scope allows it, else None."""
-    for level in ("city", "county", "township", "village"):
-        frame = regions(conn, level, code, scope)
-        hit = frame[frame["region_code"] == code]
-        if len(hit):
-            return hit.iloc[0].to_dict()
-    return None
+def region_info(conn, code: str | None, scope: Scope) -> dict | None:
+    """Name, level and parent of one region if the scope allows it, else None (a region above the scope has
+    none of its own to show); a region beside the scope raises OutOfScope."""
+    if code is None:
+        return None
+    frame = scoped(conn, "region_info", scope_params(conn, scope, code))
+    return frame.iloc[0].to_dict() if len(frame) else None
 
 
-def months_available(conn, today: date | None = None, span: int = 36) -> list[Month]:
-    """Months with data, newest first: from the last month anything happened (never after today's) back
-    to the first enrolment, at most `span` months."""
+def months_available(conn, scope: Scope, today: date | None = None, span: int = 36) -> list[Month]:
+    """Months with data inside the scope, newest first: from the last month anything happened there (never
+    after today's) back to its first enrolment, at most `span` months."""
     current = Month.of(today or periods.today())
-    row = run_sql(conn, sql("data_span"), {}).iloc[0]
+    row = scoped(conn, "data_span", scope_params(conn, scope, None)).iloc[0]
     first = row["first_day"]
     if first is None or pd.isna(first):
         return [latest_complete_month(today)]
@@ -53,10 +52,14 @@ TABLE_LABELS = {"region": "区划", "child": "儿童", "worker_post": "工作人
                 "training": "培训", "budget": "资金预算", "spending": "资金支出"}
 
 
-def freshness(conn) -> pd.DataFrame:
-    """Per table, named as the import format names it (区划, 儿童 …): the rows it holds now and its last
-    import in local time to the minute ('2026-11-30 08:15', None if never imported)."""
-    frame = run_sql(conn, sql("freshness"), {})
+def freshness(conn, scope: Scope) -> pd.DataFrame:
+    """Per table, named as the import format names it (区划, 儿童 …): the rows it holds now inside the scope
+    and its last import in local time to the minute ('2026-11-30 08:15', None if never imported).
+
+    The import time is the whole file's (import_log keeps no region): it tells a county viewer when, never
+    what another county holds.
+    """
+    frame = scoped(conn, "freshness", scope_params(conn, scope, None))
     frame["table_name"] = frame["table_name"].map(lambda name: TABLE_LABELS.get(name, name))
     frame["current_rows"] = pd.to_numeric(frame["current_rows"]).astype(int)
     # pd.isna first: a PostgreSQL timestamp column turns a missing import into NaT, which fmt cannot format.
@@ -75,9 +78,9 @@ def is_demo(conn) -> bool:
 
 
 def overview_meta(conn, scope: Scope) -> dict:
-    """What every page needs once: demo flag, months with data, last import per table."""
-    return {
-        "demo": is_demo(conn),
-        "months": [str(m) for m in months_available(conn)],
-        "freshness": freshness(conn),
-    }
+    """What every page needs once, inside the viewer's scope: the demo flag and the months with data there.
+
+    Freshness (rows per table) is not part of it: counting the visits takes longer than every page should
+    wait, so only the 口径说明 page asks for it (freshness()).
+    """
+    return {"demo": is_demo(conn), "months": [str(m) for m in months_available(conn, scope)]}

@@ -34,11 +34,15 @@ def league(conn, scope: Scope, month: str, level: str, region: str | None, key: 
 
 
 def peer_rank(conn, scope: Scope, month: str, region: str, keys: list[str]) -> dict:
-    """For a county: its rank among the counties of its own city on each indicator, as (rank, count)."""
+    """For a county: its rank among the counties of its own city on each indicator, as (rank, ranked, count).
+
+    The ranks are computed among the peers (scope.peer_scope(): a county viewer's city, whose other counties
+    it may not see); only the three numbers leave this function, never another county's name or figures.
+    """
     info = region_info(conn, region, scope)
     if not info or info["level"] != "county":
         return {}
-    frame = indicators(conn, month, "county", info.get("parent_code"), scope=scope)
+    frame = indicators(conn, month, "county", info.get("parent_code"), scope=scope.peer_scope())
     if region not in frame.index:
         return {}
     out = {}
@@ -48,6 +52,31 @@ def peer_rank(conn, scope: Scope, month: str, region: str, keys: list[str]) -> d
         # (rank, counties ranked, counties of the city): the last two differ where some have no data yet.
         out[key] = (None if pd.isna(r) else int(r), int(ranks.notna().sum()), len(frame))
     return out
+
+
+def city_of(conn, scope: Scope, region: str | None) -> str | None:
+    """The city a region is compared with: a county's parent (parent links), else the region itself (a city, or a
+    region above the scope: checked, so never beside it); with no region, a county viewer's peer city."""
+    if region is None:
+        return scope.peers[0] if scope.peers else None
+    info = region_info(conn, region, scope)
+    if info is not None and info["level"] == "county":
+        return info["parent_code"] or region
+    return region
+
+
+def reference(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
+    """The city the viewer is compared with, as one row of indicators with measures (index: its code, level
+    'city'): the 全市 value on cards and the scorecard's reference row. Empty when there is none.
+
+    For a county viewer this is the aggregate of scope.peers, the one row of its city it may see.
+    """
+    city = city_of(conn, scope, region)
+    if city is None:
+        return pd.DataFrame(columns=["region_name", "level"])
+    frame = indicators(conn, month, "city", city, scope=scope.peer_scope(), with_measures=True)
+    frame = frame.loc[[city]] if city in frame.index else frame.iloc[0:0]
+    return frame.assign(level="city")
 
 
 def trend(conn, scope: Scope, month: str, level: str, region: str | None, months: int = 12) -> pd.DataFrame:

@@ -1,5 +1,8 @@
 """Runs the indicator families for (level, region, month) inside a scope and computes every ratio once."""
 
+import re
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -18,6 +21,23 @@ FAMILIES = ("children", "visits", "network", "workforce", "funds")
 RISK_KEYS = ("red", "orange", "yellow", "green", "unassessed")
 
 
+ROLES = ("city", "county", "inspector", "admin")  # 市级, 县级, 督查, 管理员
+
+
+class OutOfScope(PermissionError):
+    """A region asked for lies outside the viewer's scope: refused, never silently widened.
+
+    The message names no region but the code asked for (never another region's name); `region` and `roots`
+    are for the audit record.
+    """
+
+    def __init__(self, region, roots):
+        self.region = region
+        self.roots = roots
+        shown = region if isinstance(region, str) and re.fullmatch(r"\d{12}", region) else "（无法识别的区划）"
+        super().__init__(f"无权查看该区域：{shown}不在本账号的查看范围内。")
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a viewer may see and whom they are compared with.
@@ -33,6 +53,35 @@ class Scope:
     @classmethod
     def everything(cls) -> "Scope":
         return cls(None)
+
+    @classmethod
+    def for_viewer(cls, conn, role: str, region: str) -> "Scope":
+        """The scope a login gets, from its role and region by parent links (never code prefixes).
+
+        county (县级): roots = its county, peers = the county's parent city (compared with, never shown);
+        city, inspector, admin (市级, 督查, 管理员): roots = their region, peers = None.
+        ValueError (Chinese) for an unknown role, a region not in the database, or a county role on a region
+        that is not a county.
+        """
+        if role not in ROLES:
+            raise ValueError(f"未知的角色：{role}（可用：{'、'.join(ROLES)}）")
+        found = scoped(conn, "viewer_region", {"code": str(region)})
+        if found.empty:
+            raise ValueError(f"区划代码不存在：{region}")
+        row = found.iloc[0]
+        if role != "county":
+            return cls((str(region),))
+        if row["level"] != "county":
+            raise ValueError(f"县级账号的区域应为县级区划，{region} 不是县级区划")
+        parent = row["parent_code"]
+        return cls((str(region),), (str(parent),) if isinstance(parent, str) and parent else None)
+
+    def peer_scope(self) -> "Scope":
+        """The scope ranks and the reference aggregate are computed in: the peers' when set, else this one.
+
+        Rows computed in it never leave queries/: only ranks, counts and the peers' own aggregate row do.
+        """
+        return Scope(self.peers) if self.peers is not None else self
 
 
 @dataclass(frozen=True)
@@ -64,25 +113,91 @@ def _statement(body: str, params: dict):
     return statement.bindparams(*binds)
 
 
-def run_sql(conn, body: str, params: dict) -> pd.DataFrame:
-    """Execute one SQL text with bound parameters into a frame."""
+def _run(conn, body: str, params: dict) -> pd.DataFrame:
     result = conn.execute(_statement(body, params), params)
     return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
 
 
-def scoped(conn, name: str, params: dict) -> pd.DataFrame:
-    """Run a family SQL file with the scoped target regions bound as the CTE `target`."""
-    return run_sql(conn, "WITH target AS (\n" + sql("targets") + "\n)\n" + sql(name), params)
+# Statements that read no child data and so run without a scope. Each says why; tests/test_scope_structure.py
+# holds the same list and fails on any other file that binds no :scope.
+UNSCOPED = {
+    "top_regions": "defines what 'everything' means: the codes of the regions with no parent",
+    "viewer_region": "one region's level and parent, read to build a login's scope before there is one",
+}
+_TARGET = re.compile(r"\b(?:FROM|JOIN)\s+target\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def uses_target(name: str) -> bool:
+    """Whether queries/sql/NAME.sql reads the CTE `target` (the scoped regions of sql('targets'))."""
+    return bool(_TARGET.search(sql(name)))
+
+
+class ScopeMissing(RuntimeError):
+    """A statement was about to run without the viewer's scope bound: a bug in queries/, never a page's input."""
+
+
+def scoped(conn, name: str, params: dict, ctes: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+    """Run queries/sql/NAME.sql inside the viewer's scope: the one door from queries/ to the data.
+
+    `params` must carry the scope (scope_params, or :scope of a scope check) unless the statement is in
+    UNSCOPED; a file that reads `target` gets it as a CTE, followed by any extra `ctes` (name, body).
+    """
+    if name not in UNSCOPED and "scope" not in params:
+        raise ScopeMissing(f"查询 {name} 未绑定查看范围（须经 scope_params），已拒绝执行")
+    parts = ([("target", sql("targets"))] if uses_target(name) else []) + list(ctes)
+    body = sql(name)
+    if parts:
+        head = ",\n".join(f"{cte} AS (\n{text_}\n)" for cte, text_ in parts)
+        # A file with CTEs of its own continues the WITH list instead of opening a second one.
+        own = re.match(r"\s*WITH\s+", body, re.IGNORECASE)
+        body = f"WITH {head},\n{body[own.end():]}" if own else f"WITH {head}\n{body}"
+    return _run(conn, body, params)
+
+
+# Per connection (the dashboard opens one per cached call): the top regions and the scope checks already made,
+# so a page function that binds its scope five times looks the closure table up once.
+_seen: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_seen_lock = threading.Lock()
+
+
+def _memo(conn) -> dict:
+    with _seen_lock:
+        try:
+            return _seen.setdefault(conn, {})
+        except TypeError:  # an object without weak references (a test double): no memo
+            return {}
 
 
 def top_regions(conn) -> list[str]:
     """Regions with no parent in the table: what 'everything' means."""
-    frame = run_sql(conn, sql("top_regions"), {})
-    return frame["code"].tolist()
+    memo = _memo(conn)
+    if "top" not in memo:
+        memo["top"] = scoped(conn, "top_regions", {})["code"].tolist()
+    return memo["top"]
+
+
+def check_region(conn, scope: Scope, region: str | None) -> None:
+    """Refuse (OutOfScope) a region that is neither under the scope's roots nor above them, by parent links.
+
+    A region above the roots (a county viewer's city) is allowed: every statement intersects it with the
+    scope, so it narrows to the viewer's own part and never widens.
+    """
+    if region is None or scope.roots is None:
+        return
+    memo = _memo(conn)
+    key = ("check", scope.roots, region)
+    if key not in memo:
+        row = scoped(conn, "scope_check", {"region": str(region), "scope": list(scope.roots)}).iloc[0]
+        memo[key] = int(row["inside"] or 0) > 0 or int(row["above"] or 0) > 0
+    if not memo[key]:
+        raise OutOfScope(region, scope.roots)
 
 
 def scope_params(conn, scope: Scope, region: str | None) -> dict:
-    """Bind values for the target CTE: roots to search under and the caller's scope."""
+    """Bind values for every scoped statement: :roots to search under (the region asked for, else the scope)
+    and :scope, what the caller may see. A region outside the scope raises OutOfScope."""
+    check_region(conn, scope, region)
     allowed = list(scope.roots) if scope.roots is not None else top_regions(conn)
     roots = [region] if region else allowed
     return {"roots": roots or [""], "scope": allowed or [""]}
@@ -144,11 +259,11 @@ def measures_over(conn, periods: list[Period], level: str, region: str | None, s
         raise ValueError(f"unknown level {level!r}")
     periods_sql, params = period_cte(periods)
     params.update({"level": level, **visit_rule.params(), **scope_params(conn, scope, region)})
-    head = "WITH target AS (\n" + sql("targets") + "\n),\nperiod AS (\n" + periods_sql + "\n)\n"
+    ctes = (("period", periods_sql),)
     keys = ["period_id", "region_code"]
-    frame = run_sql(conn, head + sql("target_regions"), params).set_index(keys)
+    frame = scoped(conn, "target_regions", params, ctes).set_index(keys)
     for family in families:
-        part = run_sql(conn, head + sql(family), params)
+        part = scoped(conn, family, params, ctes)
         frame = frame.join(part.set_index(keys), how="left")
     sums = [c for c in frame.columns if c != "region_name"]
     frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)

@@ -10,9 +10,9 @@ import pandas as pd
 import yaml
 
 from queries import judge
-from queries.catalog import freshness, region_info
-from queries.compare import statuses
-from queries.engine import Scope, indicators
+from queries.catalog import regions
+from queries.compare import city_of, statuses
+from queries.engine import Scope, indicators, scope_params, scoped
 from queries.registry import Indicator, by_key, green_line
 
 RUBRIC_PATH = Path(__file__).with_name("rubric.yaml")
@@ -284,13 +284,20 @@ def score(rubric: Rubric, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _city_of(conn, scope: Scope, region: str | None) -> str | None:
-    if region is None:
-        return None
-    info = region_info(conn, region, scope)
-    if info and info["level"] == "county":
-        return info["parent_code"]
-    return region
+def _scored(conn, scope: Scope, month: str, rubric: Rubric, level: str, city: str | None) -> pd.DataFrame:
+    """The regions of `level` under the city scored, with numerators, denominators and registry colours."""
+    reg = by_key()
+    frame = indicators(conn, month, level, city, scope=scope, with_measures=True)
+    part = score(rubric, frame)
+    part.insert(1, "level", level)
+    part["time_progress"] = frame["time_progress"]
+    colours = statuses(frame, rubric.keys, month)
+    for crit in rubric.criteria:
+        ind = reg[crit.key]
+        part[f"num_{crit.key}"] = frame[ind.numerator] if ind.is_ratio else frame[ind.measure]
+        part[f"den_{crit.key}"] = frame[ind.denominator] if ind.is_ratio else None
+        part[f"status_{crit.key}"] = colours[crit.key]
+    return part
 
 
 def scorecard(conn, scope: Scope, month: str, rubric: Rubric, region: str | None = None) -> pd.DataFrame:
@@ -298,26 +305,19 @@ def scorecard(conn, scope: Scope, month: str, rubric: Rubric, region: str | None
 
     Columns: region_name, level, then per criterion its value, pts_, grade_, num_, den_, status_ (the
     registry colour) and below_ (value worse than the city's own value); time_progress, total, rank,
-    below_count and below_city (any criterion below the city). The city row carries values only: a
-    score computed from city totals is not comparable (a threshold on 3 of 4 centres gives 0).
+    ranked (how many counties the rank is among), peer_mean_total (their mean total), below_count and
+    below_city (any criterion below the city). The city row carries values only: a score computed from city
+    totals is not comparable (a threshold on 3 of 4 centres gives 0).
+
+    Counties are scored and ranked among the city's counties (scope.peer_scope()); for a county viewer only
+    its own county's row is returned, with its rank among them, and the city's aggregate row as reference.
     """
-    city = _city_of(conn, scope, region)
-    reg = by_key()
-    parts = []
-    for level in ("county", "city"):
-        frame = indicators(conn, month, level, city, scope=scope, with_measures=True)
-        part = score(rubric, frame)
-        part.insert(1, "level", level)
-        part["time_progress"] = frame["time_progress"]
-        colours = statuses(frame, rubric.keys, month)
-        for crit in rubric.criteria:
-            ind = reg[crit.key]
-            part[f"num_{crit.key}"] = frame[ind.numerator] if ind.is_ratio else frame[ind.measure]
-            part[f"den_{crit.key}"] = frame[ind.denominator] if ind.is_ratio else None
-            part[f"status_{crit.key}"] = colours[crit.key]
-        parts.append(part)
-    counties, top = parts
+    city = city_of(conn, scope, region)
+    peers = scope.peer_scope()
+    counties, top = (_scored(conn, peers, month, rubric, level, city) for level in ("county", "city"))
     counties["rank"] = counties["total"].rank(ascending=False, method="min").astype("Int64")
+    counties["ranked"] = len(counties)
+    counties["peer_mean_total"] = counties["total"].mean() if len(counties) else float("nan")
     reference = top.iloc[0] if len(top) == 1 else None
     for crit in rubric.criteria:
         counties[f"below_{crit.key}"] = _below(counties[crit.key], reference, crit)
@@ -326,8 +326,14 @@ def scorecard(conn, scope: Scope, month: str, rubric: Rubric, region: str | None
         top[f"grade_{crit.key}"] = None
     counties["below_count"] = sum(counties[f"below_{c.key}"].astype(int) for c in rubric.criteria)
     counties["below_city"] = counties["below_count"] > 0
+    if peers is not scope:
+        # Ranked among the city's counties; only the viewer's own counties leave this function.
+        own = regions(conn, "county", city, scope)["region_code"]
+        counties = counties[counties.index.isin(own)]
     top["total"] = float("nan")
     top["rank"] = pd.array([None] * len(top), dtype="Int64")
+    top["ranked"] = pd.array([None] * len(top), dtype="Int64")
+    top["peer_mean_total"] = float("nan")
     top["below_count"] = 0
     top["below_city"] = False
     counties = counties.sort_values(["rank", "region_name"])
@@ -344,18 +350,28 @@ def _below(values: pd.Series, reference: pd.Series | None, crit: Criterion) -> p
 
 
 def summary(card: pd.DataFrame) -> dict:
-    """Headline facts of a scorecard: best and worst county, the counties' mean total, most criteria below the city."""
+    """Headline facts of a scorecard: best and worst county, the counties' mean total, most criteria below the city.
+
+    When the card shows only some of the counties ranked (a county viewer's own), best and worst would name
+    the shown ones falsely: the facts are then `own` (name, total, rank, ranked) and the peers' mean total.
+    """
     counties = card[card["level"] == "county"]
     if counties.empty:
         return {}
     laggard = counties.sort_values(["below_count", "total"], ascending=[False, True]).iloc[0]
-    return {
-        "best": (counties.iloc[0]["region_name"], float(counties.iloc[0]["total"])),
-        "worst": (counties.iloc[-1]["region_name"], float(counties.iloc[-1]["total"])),
-        "mean_total": float(counties["total"].mean()),
+    ranked = int(counties["ranked"].iloc[0]) if "ranked" in counties else len(counties)
+    facts = {
+        "mean_total": float(counties["peer_mean_total"].iloc[0]) if "peer_mean_total" in counties
+        else float(counties["total"].mean()),
         "most_below": (laggard["region_name"], int(laggard["below_count"])),
-        "counties": len(counties),
+        "counties": ranked,
     }
+    if len(counties) < ranked:
+        first = counties.iloc[0]
+        facts["own"] = (first["region_name"], float(first["total"]), int(first["rank"]), ranked)
+        return facts
+    return {"best": (counties.iloc[0]["region_name"], float(counties.iloc[0]["total"])),
+            "worst": (counties.iloc[-1]["region_name"], float(counties.iloc[-1]["total"])), **facts}
 
 
 def townships_behind(conn, scope: Scope, month: str, county: str, key: str) -> pd.DataFrame:
@@ -433,7 +449,8 @@ def measure_label(name: str | None) -> str:
 
 
 def data_as_of(conn, scope: Scope) -> str | None:
-    """The time of the last import, 'YYYY-MM-DD HH:MM', or None when nothing was logged."""
-    frame = freshness(conn)
+    """The time of the last import of a table holding rows inside the scope, 'YYYY-MM-DD HH:MM', or None when
+    nothing was logged. Import times are the whole file's: they say when, never what another region holds."""
+    frame = scoped(conn, "import_times", scope_params(conn, scope, None))
     stamps = pd.to_datetime(frame["last_import"], errors="coerce").dropna() if len(frame) else []
     return None if len(stamps) == 0 else stamps.max().strftime("%Y-%m-%d %H:%M")

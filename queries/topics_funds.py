@@ -3,7 +3,7 @@
 import pandas as pd
 
 from data.vocab import FUND_TYPE_LABELS
-from queries.engine import Scope, divide, run_sql, sql
+from queries.engine import Scope, divide, scoped
 from queries.periods import Month
 from queries.topics_common import list_params, time_progress
 
@@ -13,7 +13,7 @@ VALUE_COLUMNS = ["budget", "spent"]
 def funds_by_county_type(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
     """Per county-level unit under `region` and fund type (code and 中文名): the year's budget and spending
     January … `month` (元)."""
-    frame = run_sql(conn, sql("topic_funds_by_county"), list_params(conn, scope, month, region))
+    frame = scoped(conn, "topic_funds_by_county", list_params(conn, scope, month, region))
     frame[VALUE_COLUMNS] = frame[VALUE_COLUMNS].apply(pd.to_numeric).astype(float)
     frame.insert(3, "fund_name", frame["fund_type"].map(FUND_TYPE_LABELS))
     return frame
@@ -46,7 +46,7 @@ def funds_by_county(conn, scope: Scope, month: str, region: str | None = None) -
 def funds_monthly(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
     """Per month January … `month`: spent, cumulative spent, cumulative ÷ the year's budget, and 序时进度 (k/12)."""
     end = Month.parse(month)
-    frame = run_sql(conn, sql("topic_funds_monthly"), list_params(conn, scope, month, region))
+    frame = scoped(conn, "topic_funds_monthly", list_params(conn, scope, month, region))
     frame["month"] = frame["month_start"].map(lambda d: str(d)[:7])
     months = [str(Month(end.year, m)) for m in range(1, end.month + 1)]
     spent = pd.to_numeric(frame.set_index("month")["spent"]).reindex(months).fillna(0.0).astype(float)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from queries.engine import Scope, as_period, indicators, run_sql, sql
+from queries.engine import Scope, as_period, indicators, scoped
 from queries.topics_common import list_params, region_row, to_dates
 
 # (indicator key, level label, what is counted, units measure, covered measure)
@@ -47,7 +47,7 @@ def network_gaps(conn, scope: Scope, month: str, region: str | None, kind: str) 
     """
     name, unit_level, extra = GAPS[kind]
     params = {**list_params(conn, scope, month, region), "unit_level": unit_level, **extra}
-    frame = run_sql(conn, sql(name), params)
+    frame = scoped(conn, name, params)
     frame["last_ended"] = to_dates(frame["last_ended"])
     end = pd.Timestamp(as_period(month).end)
     frame["vacant_days"] = (end - frame["last_ended"]).dt.days.astype("Int64")

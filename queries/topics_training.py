@@ -3,7 +3,7 @@
 import pandas as pd
 
 from data.vocab import HOST_LEVEL_LABELS
-from queries.engine import Scope, indicators, run_sql, sql
+from queries.engine import Scope, indicators, scoped
 from queries.periods import Month
 from queries.topics_common import list_params, parent_names, region_row, to_dates
 
@@ -11,7 +11,7 @@ from queries.topics_common import list_params, parent_names, region_row, to_date
 def training_sessions(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
     """Sessions (distinct 培训日期 + 培训名称) from 1 January to month end with attendees in scope, and their
     person-times counted over those attendees (see topic_training_sessions.sql for the scope rule)."""
-    frame = run_sql(conn, sql("topic_training_sessions"), list_params(conn, scope, month, region))
+    frame = scoped(conn, "topic_training_sessions", list_params(conn, scope, month, region))
     frame["trained_on"] = to_dates(frame["trained_on"]).dt.date
     frame["person_times"] = pd.to_numeric(frame["person_times"]).astype(int)
     frame["hours"] = pd.to_numeric(frame["hours"]).astype(float)

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from queries.engine import (DEFAULT_VISIT_RULE, Scope, as_period, divide, indicators, indicators_over,
-                            period_params, run_sql, scope_params, sql)
+                            period_params, scope_params, scoped)
 from queries.topics_common import month_window, parent_names, region_row
 
 DROP_RATIO = 0.5  # visits this month below half of last month's are worth a question
@@ -27,7 +27,7 @@ def unvisited_by_village(conn, scope: Scope, month: str, region: str | None = No
     counted per village (never a child), most first."""
     params = {**period_params(as_period(month)), **DEFAULT_VISIT_RULE.params(),
               **scope_params(conn, scope, region)}
-    frame = run_sql(conn, sql("topic_visit_unvisited"), params)
+    frame = scoped(conn, "topic_visit_unvisited", params)
     for column in ("children_total", "children_unvisited"):
         frame[column] = pd.to_numeric(frame[column]).astype(int)
     return frame

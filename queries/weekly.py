@@ -9,9 +9,7 @@ import pandas as pd
 
 from queries import judge
 from queries.catalog import region_info
-from queries.engine import (
-    DEFAULT_VISIT_RULE, Scope, divide, indicators_over, run_sql, scope_params, scoped, sql,
-)
+from queries.engine import DEFAULT_VISIT_RULE, Scope, divide, indicators_over, scope_params, scoped
 from queries.periods import Month, Period
 from queries.registry import by_key, load_registry
 
@@ -227,7 +225,7 @@ def vacant_villages(conn, scope: Scope, week: str, region: str | None = None) ->
     Villages that never had a director up to Sunday have last_left and days_vacant null.
     """
     wk = Week.parse(week)
-    frame = run_sql(conn, sql("weekly_vacant"), {**week_params(wk), **scope_params(conn, scope, region)})
+    frame = scoped(conn, "weekly_vacant", {**week_params(wk), **scope_params(conn, scope, region)})
     frame["last_left"] = [_as_date(v) for v in frame["last_left"]]
     frame["days_vacant"] = _days(pd.Series(wk.sunday, index=frame.index), frame["last_left"])
     frame["new_this_week"] = [d is not None and d >= wk.monday for d in frame["last_left"]]
@@ -348,8 +346,8 @@ def colour_changes(conn, scope: Scope, week: str, region: str | None = None) -> 
 
 
 def last_visit_day(conn, scope: Scope) -> date | None:
-    """The latest visit date in the database: weeks after it have simply not been imported yet."""
-    row = run_sql(conn, sql("data_span"), {}).iloc[0]
+    """The latest visit date inside the viewer's scope: weeks after it have simply not been imported yet."""
+    row = scoped(conn, "data_span", scope_params(conn, scope, None)).iloc[0]
     return _as_date(row["last_visit"])
 
 

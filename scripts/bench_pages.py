@@ -1,16 +1,21 @@
-"""Page speed at city scale: server time (AppTest run) and browser time-to-rendered, cold and warm.
+"""Page speed at city scale: server time (AppTest run) and browser time-to-rendered, cold and warm, logged in.
 
-Usage: python scripts/bench_pages.py [--db URL]   (default: the embedded database; build it with make demo)
+Usage: python scripts/bench_pages.py [--db URL] [--pages cockpit,ranking]   (default: the embedded database,
+every page; build it with make demo). Logs in as demo-city on the demo (else a city account of the top
+region) in a scratch auth store, so the real audit log gets no benchmark records.
 Prints one line per page; figures go in README. Not a test: nothing is asserted.
 """
 
 import argparse
 import os
 import platform
+import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,17 +28,42 @@ PAGES = {"": "领导驾驶舱", "ranking": "县区排名与地图", "children": 
          "visits": "走访", "training": "培训", "funds": "资金", "scorecard": "考评", "weekly": "周调度",
          "table": "指标总表", "definitions": "口径说明"}
 FILES = {"": "cockpit", "table": "overview"}
+BENCH_USER = "bench-city"
 
 
-def server_times(url: str) -> dict:
+def prepare_login(url: str) -> str:
+    """A scratch auth store and cookie key in the environment, and the user to log in as."""
+    from sqlalchemy import text
+
+    from data.auth import auth_engine, ensure_demo_users, get_user
+    from data.auth.accounts import add_user
+    from data.db import get_engine
+
+    os.environ["WEIBAO_AUTH_URL"] = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-auth-')) / 'auth.sqlite'}"
+    os.environ["WEIBAO_COOKIE_KEY"] = secrets.token_urlsafe(32)
+    store = auth_engine()
+    data = get_engine(url, read_only=True)
+    with data.connect() as conn:
+        demo = conn.execute(text("SELECT value FROM meta WHERE key = 'is_demo'")).scalar() == "1"
+        if demo:
+            ensure_demo_users(store, conn)
+            return "demo-city"
+        top = conn.execute(text("SELECT code FROM region WHERE parent_code IS NULL ORDER BY code")).scalar()
+    if get_user(store, BENCH_USER) is None:
+        add_user(store, BENCH_USER, secrets.token_urlsafe(16), "city", top, "测速账号", by="bench")
+    return BENCH_USER
+
+
+def server_times(url: str, user: str, pages) -> dict:
     """Seconds for AppTest to run each page script: cold (first run of a fresh app) and warm (cached)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["WEIBAO_DB_URL"] = url
     out = {}
-    for path in PAGES:
+    for path in pages:
         at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
+        at.session_state["_auth_user"] = user  # logged in, as after the form (dashboard/login.py)
         at.run()
         page = f"views/{FILES.get(path, path)}.py"
         st.cache_data.clear()  # cold: nothing cached, as after a fresh start or an import
@@ -47,9 +77,12 @@ def server_times(url: str) -> dict:
     return out
 
 
-def browser_times(url: str) -> dict:
-    """Seconds from navigation to the page drawn and the script finished, in Debian's chromium."""
+def browser_times(url: str, user: str, pages) -> dict:
+    """Seconds from navigation to the page drawn and the script finished, in Debian's chromium, logged in
+    by the signed session cookie a login leaves."""
     from playwright.sync_api import sync_playwright
+
+    from dashboard.login import COOKIE, make_token
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,7 +103,9 @@ def browser_times(url: str) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             tab = browser.new_page(viewport={"width": 1600, "height": 1000})
-            for path in PAGES:
+            token = make_token(os.environ["WEIBAO_COOKIE_KEY"], user, uuid.uuid4().hex[:16], time.time())
+            tab.context.add_cookies([{"name": COOKIE, "value": token, "url": base, "sameSite": "Strict"}])
+            for path in pages:
                 times = []
                 for _ in range(2):  # first visit is cold (caches empty), second warm
                     t0 = time.perf_counter()
@@ -88,12 +123,17 @@ def browser_times(url: str) -> dict:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default=None)
-    url = resolve_url(parser.parse_args().db)
+    parser.add_argument("--pages", default=None, help="comma-separated url paths (cockpit for the first page)")
+    args = parser.parse_args()
+    url = resolve_url(args.db)
+    pages = list(PAGES) if not args.pages else ["" if p == "cockpit" else p for p in args.pages.split(",")]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; db {url}")
-    server = server_times(url)
-    browser = browser_times(url)
+    user = prepare_login(url)
+    server = server_times(url, user, pages)
+    browser = browser_times(url, user, pages)
     print(f"{'page':12s} {'server cold':>12s} {'server warm':>12s} {'browser cold':>13s} {'browser warm':>13s}")
-    for path, name in PAGES.items():
+    for path in pages:
+        name = PAGES[path]
         sc, sw = server[path]
         bc, bw = browser[path]
         print(f"{name:10s} {sc:10.2f} s {sw:10.2f} s {bc:11.2f} s {bw:11.2f} s")

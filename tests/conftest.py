@@ -8,11 +8,23 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_ENV = "WEIBAO_TEST_PG_URL"
+TEST_COOKIE_KEY = "test-cookie-key-of-the-suite-not-a-secret-0123456789"
 
 
 def pg_base_url() -> str | None:
     """The PostgreSQL server the suite may use, or None (PostgreSQL tests are then skipped)."""
     return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def auth_store(tmp_path_factory):
+    """The suite's auth store (users, audit log): a scratch file, never var/auth.sqlite; and a fixed cookie
+    key, so the browser tests can sign a session cookie and dashboards served for them accept it."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('auth') / 'auth.sqlite'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WEIBAO_AUTH_URL", url)
+        patch.setenv("WEIBAO_COOKIE_KEY", TEST_COOKIE_KEY)
+        yield url
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import ARGS, CHROMIUM, wait_rendered
+from tests.login import browser_login
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artefacts" / "screenshots"
@@ -21,7 +22,7 @@ def page(dashboard_url):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1600, "height": 2600})
+        tab = browser_login(browser.new_page(viewport={"width": 1600, "height": 2600}), dashboard_url)
         yield tab
         browser.close()
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from data.db import bump_data_version, get_engine
 from data.schema import child
 from tests.fixtures import direct, tiny
+from tests.login import login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -24,7 +25,7 @@ def test_new_rows_reach_the_cockpit_after_an_import(tmp_path, monkeypatch):
     engine = get_engine(url)
     direct.load_direct(engine)
     monkeypatch.setenv("WEIBAO_DB_URL", url)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = login(AppTest.from_file(APP, default_timeout=120))
     at.session_state["month"] = tiny.MONTH
     at.run()
     assert not at.exception

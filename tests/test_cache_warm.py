@@ -34,7 +34,7 @@ def test_warm_once_replays_recent_views_for_the_new_data_version(tmp_path, monke
     new = engine.warm_once(seen)
     assert new != seen
     assert len(CALLS) == 2  # recomputed once, for the new version
-    key = ("tests.test_cache_warm.counting_query", None, ("2024-06", ["visit_completion"]), ())
+    key = ("tests.test_cache_warm.counting_query", None, None, ("2024-06", ["visit_completion"]), ())
     engine._call(url, new[1], *key)
     assert len(CALLS) == 2  # and that result is what the next viewer gets
 

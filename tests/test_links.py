@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import engine, filters
 from dashboard.guard import ERROR_TEXT
 from queries.periods import TODAY_ENV, Month
+from tests.login import browser_login, login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 CITY, SISHUI = "370800000000", "370831000000"
@@ -23,7 +24,7 @@ def open_app(demo_url, monkeypatch):
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
 
     def run(**params) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=180)
+        at = login(AppTest.from_file(APP, default_timeout=180))
         for key, value in params.items():
             at.query_params[key] = value
         at.run()
@@ -70,7 +71,7 @@ def test_region_name_in_link_becomes_code(open_app):
 def test_unknown_region_is_a_chinese_notice(open_app):
     at = open_app(region="999999999999")
     assert_ok(at)
-    assert notices(at) == ["链接中的区域“999999999999”不存在，已显示济宁市。"]
+    assert notices(at) == ["链接中的区域“999999999999”不存在或无权查看，已显示济宁市。已记录。"]
     assert at.session_state["region"] == CITY and at.query_params["region"] == CITY
 
 
@@ -99,7 +100,7 @@ def test_in_progress_month_is_labelled_and_not_the_default(demo_url, monkeypatch
     newest = str(Month.parse(at_month).shift(1))
     monkeypatch.setenv(TODAY_ENV, f"{newest}-15")  # the newest month with data is the one in progress
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.run()
     picker = at.selectbox(key="month")
     assert picker.options[0] == f"{newest}（进行中）"
@@ -184,7 +185,7 @@ def test_link_keeps_region_across_pages_and_reload(dashboard_url):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab = browser_login(browser.new_page(viewport={"width": 1400, "height": 1000}), dashboard_url)
         tab.goto(f"{dashboard_url}/?region={SISHUI}")
         check(tab, "驾驶舱")
         for label, title in [("儿童底数", "儿童底数"), ("走访", "走访")]:
@@ -207,7 +208,7 @@ def test_unknown_page_is_a_chinese_notice(dashboard_url):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser.new_page()
+        tab = browser_login(browser.new_page(), dashboard_url)
         tab.goto(f"{dashboard_url}/nosuchpage?region={SISHUI}")
         wait_rendered(tab)
         body = tab.inner_text("body")

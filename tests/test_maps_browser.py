@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.browser import ARGS, CHROMIUM
+from tests.login import browser_login
 
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 
@@ -46,7 +47,7 @@ def test_map_offline_click_drill_and_back(dashboard_url):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         context = browser.new_context(viewport={"width": 1600, "height": 1400})
         context.route("**/*", only_local)
-        tab = context.new_page()
+        tab = browser_login(context.new_page(), dashboard_url)
         tab.goto(f"{dashboard_url}/ranking")
         wait_heading(tab, "各县区")
         assert not tab.query_selector_all('[data-testid="stException"]')

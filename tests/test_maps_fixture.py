@@ -27,6 +27,7 @@ from queries.registry import keys
 from data.db import get_engine, set_meta
 from data.schema import child, create_schema, rebuild_closure, region, visit, worker_post
 from queries.periods import Month
+from tests.login import login
 
 CITY, SISHUI, RENCHENG = "370800000000", "370831000000", "370811000000"
 SISHUI_TOWNS = ["370831100000", "370831101000", "370831102000", "370899001000"]
@@ -152,7 +153,7 @@ def open_page(url, monkeypatch, today: str | None = None, params: dict | None = 
         monkeypatch.setenv("WEIBAO_TODAY", today)
     else:
         monkeypatch.delenv("WEIBAO_TODAY", raising=False)
-    app = AppTest.from_file(APP, default_timeout=180)
+    app = login(AppTest.from_file(APP, default_timeout=180))
     for k, v in (params or {}).items():
         app.query_params[k] = v
     app.session_state["month"] = MONTH

@@ -8,7 +8,7 @@ from shapely.geometry import Point, shape
 
 from data.db import get_engine
 from queries import geo
-from queries.engine import Scope
+from queries.engine import OutOfScope, Scope
 from tests.test_maps_fixture import (
     CITY, RENCHENG, RENCHENG_TOWNS, SISHUI, SISHUI_TOWNS, TAIAN, TAISHAN, TAISHAN_TOWN, build_geo_fixture,
 )
@@ -47,14 +47,21 @@ def test_whole_database_when_no_region(conn):
     # A county-level viewer sees only their own county on the city map.
     ((SISHUI,), "county", CITY, [SISHUI]),
     ((SISHUI,), "township", SISHUI, SISHUI_TOWNS),
-    # Asking for another county's townships, or another city's counties, gives nothing.
-    ((SISHUI,), "township", RENCHENG, []),
-    ((CITY,), "county", TAIAN, []),
     ((CITY,), "county", None, [RENCHENG, SISHUI]),
     ((RENCHENG_TOWNS[0],), "township", RENCHENG, [RENCHENG_TOWNS[0]]),
 ])
 def test_polygons_are_limited_to_the_scope(conn, scope, level, region, expected):
     assert codes(geo.map_regions(conn, Scope(scope), level, region)) == expected
+
+
+@pytest.mark.parametrize("scope, level, region", [
+    # Asking for another county's townships, or another city's counties, is refused: no polygon, no name.
+    ((SISHUI,), "township", RENCHENG),
+    ((CITY,), "county", TAIAN),
+])
+def test_polygons_outside_the_scope_are_refused(conn, scope, level, region):
+    with pytest.raises(OutOfScope):
+        geo.map_regions(conn, Scope(scope), level, region)
 
 
 def test_no_map_for_villages(conn):

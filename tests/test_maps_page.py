@@ -10,6 +10,7 @@ from data.db import get_engine
 from queries import compare, fmt, judge
 from queries.registry import by_key
 from queries.engine import Scope, indicators
+from tests.login import login
 from tests.test_maps_fixture import SISHUI, build_page_fixture
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -29,7 +30,7 @@ def page_db(request, tmp_path_factory):
 @pytest.fixture
 def at(page_db, monkeypatch):
     monkeypatch.setenv("WEIBAO_DB_URL", page_db)
-    app = AppTest.from_file(APP, default_timeout=180)
+    app = login(AppTest.from_file(APP, default_timeout=180))
     app.run()
     app.switch_page(PAGE)
     return app
@@ -117,7 +118,7 @@ def test_drilled_county_by_session_state(at, page_db):
 
 def test_drilled_county_from_the_url(page_db, monkeypatch):
     monkeypatch.setenv("WEIBAO_DB_URL", page_db)
-    app = AppTest.from_file(APP, default_timeout=180)
+    app = login(AppTest.from_file(APP, default_timeout=180))
     app.query_params["drill"] = "泗水县"  # a bound selectbox with format_func keeps the label in the URL
     app.query_params["indicator"] = "在册儿童"
     app.run()
@@ -133,7 +134,7 @@ def test_drilled_county_from_the_url(page_db, monkeypatch):
 
 def test_forged_drill_is_ignored(page_db, monkeypatch):
     monkeypatch.setenv("WEIBAO_DB_URL", page_db)
-    app = AppTest.from_file(APP, default_timeout=180)
+    app = login(AppTest.from_file(APP, default_timeout=180))
     app.query_params["drill"] = "北京市东城区"
     app.run()
     app.switch_page(PAGE)

@@ -5,6 +5,7 @@ import pytest
 
 from tests.browser import SHOTS, chromium, wait_rendered
 from tests.fixtures.rollout import FULL
+from tests.login import browser_login
 
 SECTIONS = {"children": "儿童底数", "network": "三级阵地与队伍", "work": "工作落实",
             "reds": "落后乡镇（红色指标）", "trend": "近 12 个月趋势"}
@@ -30,7 +31,7 @@ def _boxes(page, selector: str) -> list[dict]:
 @pytest.mark.parametrize("size", [(1280, 720), (1024, 768)], ids=["1280x720", "1024x768"])
 def test_meeting_mode_sections_fit_the_first_screen(rollout_dashboard_url, browser, size):
     width, height = size
-    page = browser.new_page(viewport={"width": width, "height": height})
+    page = browser_login(browser.new_page(viewport={"width": width, "height": height}), rollout_dashboard_url)
     page.goto(f"{rollout_dashboard_url}/?meeting=true&region={FULL}&month=2026-11")
     wait_rendered(page)
     for key, label in SECTIONS.items():
@@ -51,7 +52,7 @@ def test_meeting_mode_sections_fit_the_first_screen(rollout_dashboard_url, brows
 
 
 def test_normal_mode_shows_the_headline_cards_at_1280(rollout_dashboard_url, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page = browser_login(browser.new_page(viewport={"width": 1280, "height": 720}), rollout_dashboard_url)
     page.goto(f"{rollout_dashboard_url}/?region={FULL}&month=2026-11")
     wait_rendered(page)
     page.screenshot(path=str(SHOTS / "cockpit_1280x720.png"))
@@ -61,7 +62,7 @@ def test_normal_mode_shows_the_headline_cards_at_1280(rollout_dashboard_url, bro
 
 
 def test_nothing_spills_at_800(rollout_dashboard_url, browser):
-    page = browser.new_page(viewport={"width": 800, "height": 1200})
+    page = browser_login(browser.new_page(viewport={"width": 800, "height": 1200}), rollout_dashboard_url)
     page.goto(f"{rollout_dashboard_url}/?region={FULL}&month=2026-11")
     wait_rendered(page)
     page.screenshot(path=str(SHOTS / "cockpit_800.png"), full_page=True)

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.login import login
+
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = ["cockpit", "ranking", "children", "network", "visits", "training", "funds", "scorecard",
          "weekly", "overview", "definitions"]
@@ -13,7 +15,7 @@ PAGES = ["cockpit", "ranking", "children", "network", "visits", "training", "fun
 @pytest.fixture
 def app(demo_url, monkeypatch):
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.run()
     return at
 
@@ -62,7 +64,7 @@ def test_meeting_mode_shows_one_section_per_screen(demo_url, monkeypatch):
                 if f'<div class="wb-name">{by_key()[key].label}' in html}
 
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.session_state["meeting"] = True
     at.run()
     assert not at.exception

@@ -23,11 +23,12 @@ from data import schema
 from data.db import get_engine
 from queries import fmt
 from queries.catalog import TABLE_LABELS, freshness
-from queries.engine import Scope
+from queries.engine import OutOfScope, Scope
 from queries.registry import by_key, keys, rule_text, target_text
 from queries.reporting import per_unit
 from tests.fixtures.direct import load_direct
 from tests.fixtures.tiny import A, A1, A2, B, B1, MONTH, SHEETS, Z, Z1, write_workbook
+from tests.login import login
 
 EVERYTHING = Scope.everything()
 MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
@@ -175,7 +176,8 @@ def test_region_and_scope(tiny_engine):
     with tiny_engine.connect() as conn:
         assert per_unit(conn, EVERYTHING, MONTH, B)["region_code"].tolist() == [B1]
         assert sorted(per_unit(conn, Scope((A,)), MONTH)["region_code"]) == [A1, A2]
-        assert per_unit(conn, Scope((A,)), MONTH, B).empty  # B lies outside the caller's scope
+        with pytest.raises(OutOfScope):  # B lies outside the caller's scope: refused, not an empty table
+            per_unit(conn, Scope((A,)), MONTH, B)
         with pytest.raises(ValueError):
             per_unit(conn, EVERYTHING, MONTH, level="village")
 
@@ -191,7 +193,7 @@ def test_freshness_counts_current_rows_after_loading_twice(db_url, tmp_path, id_
         load_files([book], engine)
         load_files([book], engine)
         with engine.connect() as conn:
-            frame = freshness(conn)
+            frame = freshness(conn, EVERYTHING)
             counted = {TABLE_LABELS[t.name]: conn.execute(select(func.count()).select_from(t)).scalar_one()
                        for t in schema.DATA_TABLES}
             loaded = dict(conn.execute(select(schema.import_log.c.table_name, func.sum(schema.import_log.c.rows))
@@ -212,7 +214,7 @@ def test_freshness_before_any_import(db_url):
     try:
         schema.create_schema(engine)
         with engine.connect() as conn:
-            frame = freshness(conn)
+            frame = freshness(conn, EVERYTHING)
     finally:
         engine.dispose()
     assert frame["current_rows"].tolist() == [0] * 8
@@ -229,7 +231,7 @@ def definitions_page(demo_url, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.run()
     at.switch_page("views/definitions.py")
     at.run()

@@ -5,6 +5,7 @@ import pytest
 from queries.periods import Month, today
 from tests.browser import SHOTS, chromium, wait_rendered
 from tests.fixtures.rollout import FULL, REGIONS_ONLY
+from tests.login import browser_login
 
 PAGES = ["", "ranking", "children", "network", "visits", "training", "funds", "scorecard", "weekly",
          "table", "definitions"]
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def tab():
     with chromium() as browser:
-        yield browser.new_page(viewport={"width": 1280, "height": 720})
+        # Cookies do not depend on the port: logged in on whichever local port the dashboard is served.
+        yield browser_login(browser.new_page(viewport={"width": 1280, "height": 720}), "http://127.0.0.1")
 
 
 @pytest.mark.parametrize("path", PAGES)

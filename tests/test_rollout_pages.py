@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from queries.periods import Month, today
 from tests.fixtures.rollout import FULL, MONTH_WITHOUT_VISITS, REGIONS_ONLY
+from tests.login import login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = ["cockpit", "ranking", "children", "network", "visits", "training", "funds", "scorecard",
@@ -16,7 +17,7 @@ ENGLISH_BOX = ("This app has encountered an error", "Ask Google", "Traceback")
 
 def _open(url: str, monkeypatch, page: str, month: str | None, region: str | None) -> AppTest:
     monkeypatch.setenv("WEIBAO_DB_URL", url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     if month:
         at.query_params["month"] = month
     if region:

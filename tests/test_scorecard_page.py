@@ -9,6 +9,7 @@ from data.db import get_engine
 from queries import fmt
 from queries.engine import Scope
 from queries.scorecard import load_rubric, scorecard
+from tests.login import login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 MONTH = "2026-10"
@@ -16,7 +17,7 @@ MONTH = "2026-10"
 
 def open_page(demo_url, monkeypatch, **state):
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.session_state["month"] = MONTH
     at.run()
     at.switch_page("views/scorecard.py")

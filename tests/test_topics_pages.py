@@ -14,6 +14,7 @@ from queries import fmt, judge
 from queries.engine import Scope, indicators
 from queries.periods import Month
 from queries.registry import by_key
+from tests.login import login
 from tests.test_topics_fixture import A, B, CITY, Z, build
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -53,7 +54,7 @@ def app_db(tmp_path_factory):
 
 
 def _open(page: str, month: str | None, region: str | None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     if month:
         at.session_state["month"] = month
     if region:
@@ -120,7 +121,7 @@ def in_progress_db(tmp_path_factory):
 
 def _open_at(url: str, monkeypatch, page: str, month: str, region: str) -> AppTest:
     monkeypatch.setenv("WEIBAO_DB_URL", url)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.query_params["month"] = month
     at.query_params["region"] = region
     at.run()

@@ -10,6 +10,7 @@ from queries import fmt, judge, weekly
 from queries.engine import Scope, indicators
 from queries.periods import TODAY_ENV, Month, Period, today
 from queries.weekly import Week
+from tests.login import login
 from tests.test_weekly_queries import K1, build
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -19,7 +20,7 @@ def open_page(demo_url, monkeypatch, week: str | None = None, pinned: str | None
     monkeypatch.setenv("WEIBAO_DB_URL", demo_url)
     if pinned:
         monkeypatch.setenv(TODAY_ENV, pinned)
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = login(AppTest.from_file(APP, default_timeout=180))
     at.run()
     at.switch_page("views/weekly.py")
     for key, value in state.items():

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from data.db import get_engine
 from data.schema import child, create_schema, rebuild_closure, region, visit, worker_post
 from queries import weekly
-from queries.engine import Scope
+from queries.engine import OutOfScope, Scope
 from queries.periods import Period
 from queries.weekly import Comparison, Week
 
@@ -313,9 +313,9 @@ def test_review_headline(conn):
     assert h["last_visit_day"] == date(2026, 11, 23)
 
 
-def test_out_of_scope_region_gives_nothing(conn):
-    frame = weekly.visits_by_township(conn, Scope((K2,)), WEEK, K1)
-    assert frame.empty
+def test_out_of_scope_region_is_refused(conn):
+    with pytest.raises(OutOfScope):  # refused, never an empty (or a widened) table
+        weekly.visits_by_township(conn, Scope((K2,)), WEEK, K1)
 
 
 def test_visits_by_county_equal_the_sum_of_their_townships(conn):

@@ -29,7 +29,10 @@ def render() -> None:
         "month": month, "region": region, "scope": scope, "is_county": is_county, "reg": by_key(),
         "now": snap.loc["now"], "before": snap.loc[filters.compare()], "prev_month": snap.loc["prev_month"],
         "label": filters.COMPARISONS[filters.compare()],
+        # A county is set against its city by numbers only: the city's own value and the county's rank among
+        # the city's counties (a county account sees no other county).
         "ranks": engine.ask(compare.peer_rank, scope, month, region, NETWORK_KEYS + WORK_KEYS) if is_county else {},
+        "city": _city_row(scope, month, region) if is_county else None,
     }
     early = " · 本月尚未结束：走访等月内累计的指标暂不评色" if in_progress(month) else ""
     st.caption(f"{fmt.as_of(month)} · 颜色按口径说明中的达标线：绿 达标 / 黄 接近 / 红 落后 / 紫 数据异常"
@@ -45,11 +48,18 @@ def render() -> None:
         DRAW[key](ctx)
 
 
+def _city_row(scope, month: str, region: str):
+    reference = engine.ask(compare.reference, scope, month, region)
+    return None if reference.empty else reference.iloc[0]
+
+
 def _lines(ctx: dict, key: str) -> list[str]:
     ind, now, ranks = ctx["reg"][key], ctx["now"], ctx["ranks"]
     out = [fmt.change(ind, now[key], ctx["before"].get(key), ctx["label"])]
     if key == "fund_execution_rate":
         out.insert(0, f"序时进度 {fmt.percent(now['time_progress'])}")
+    if ctx["city"] is not None and not fmt.is_null(ctx["city"].get(key)):
+        out.append(f"全市 {fmt.value(ind, ctx['city'][key])}")
     if key in ranks and ranks[key][0] is not None:
         place, ranked, counties = ranks[key]
         unranked = f"（{counties - ranked} 县无数据）" if counties > ranked else ""

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import engine, filters
-from queries import fmt, reporting
+from queries import catalog, fmt, reporting
 from queries.registry import ACCRUAL_WORDS, DIRECTION_WORDS, UNIT_WORDS, load_registry, rule_text, target_text
 
 LEVEL_NAMES = {"city": "市级", "county": "县级", "township": "乡镇级", "village": "村级"}
@@ -32,12 +32,14 @@ def _definitions() -> None:
 
 def _freshness() -> None:
     st.subheader("数据新鲜度")
-    fresh = engine.meta()["freshness"]
+    # Rows inside the viewer's scope; import times are the whole file's (they say when, never where).
+    fresh = engine.ask(catalog.freshness, filters.viewer_scope())
     if fresh["last_import"].isna().all():
         st.info("尚无导入记录。")
     table = pd.DataFrame({"表": fresh["table_name"], "当前行数": fresh["current_rows"].map(fmt.count),
                           "最近导入": fresh["last_import"].fillna(fmt.NO_DATA)})
-    st.caption("当前行数是数据库现在保存的行数：同一记录重新导入会覆盖原行，不会重复计数。最近导入为本地时间。")
+    st.caption("当前行数是数据库现在保存的、本账号查看范围内的行数：同一记录重新导入会覆盖原行，不会重复计数。"
+               "最近导入为本地时间。")
     st.dataframe(table, hide_index=True, width="content", placeholder=fmt.NO_DATA)
 
 

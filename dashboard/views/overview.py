@@ -35,8 +35,8 @@ def render() -> None:
     named = frame.reset_index()[["region_code", "region_name", *(i.key for i in load_registry())]]
     named.columns = ["区划代码", "区划名称", *(fmt.header(i, exact=True) for i in load_registry())]
     csv = named.to_csv(index=False).encode("utf-8-sig")
-    st.download_button("下载 CSV（精确值）", csv, file_name=f"指标总表_{region}_{level}_{month}.csv",
-                       mime="text/csv")
+    widgets.download("下载 CSV（精确值）", csv, file_name=f"指标总表_{region}_{level}_{month}.csv",
+                     mime="text/csv", what="指标总表")
 
 
 render()

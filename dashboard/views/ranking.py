@@ -1,4 +1,8 @@
-"""县区排名与地图: a map of counties (click for a county's townships, then a township's villages), league table, bars."""
+"""县区排名与地图: a map of counties (click for a county's townships, then a township's villages), league table, bars.
+
+A county account sees its own county only: the page opens on its townships, with the city's aggregate and the
+county's rank among the city's counties as numbers (queries.compare.reference, peer_rank), never another county.
+"""
 
 import html
 from dataclasses import dataclass
@@ -248,11 +252,17 @@ def _heading(view: View, ind: Indicator, parent_value, parent_state, rank_text: 
 
 
 def _rank_text(scope, month: str, ind: Indicator, view: View, city, city_name: str) -> str:
-    """'，在济宁市 11 个县区中排第 3 名' for a drilled county, the same among its townships for a township."""
+    """'，全市 91.2%，在济宁市 11 个县区中排第 3 名' for a drilled county (the city's own value and the county's rank
+    among the city's counties, numbers only: a county account sees no other county); for a township its rank
+    among the county's townships."""
     if view.level == "township":
-        peers = _league(scope, month, "county", city, ind)
-        code, among = view.county, city_name
-    elif view.level == "village" and view.town != ALL_VILLAGES:
+        reference = engine.ask(compare.reference, scope, month, view.county)
+        whole = "" if reference.empty else f"，全市 {fmt.value(ind, reference.iloc[0][ind.key])}"
+        place = engine.ask(compare.peer_rank, scope, month, view.county, [ind.key]).get(ind.key)
+        if not place or place[0] is None:
+            return whole
+        return f"{whole}，在{city_name} {place[1]} 个县区中排第 {place[0]} 名"
+    if view.level == "village" and view.town != ALL_VILLAGES:
         peers = _league(scope, month, "township", view.county, ind)
         code, among = view.town, view.county_name
     else:
@@ -286,23 +296,34 @@ def _bars(league: pd.DataFrame, ind: Indicator, view: View, verdicts: pd.Series,
     widgets.definition_note(ind)
 
 
-def _controls(reg, scope, county_names: dict, city_name: str) -> tuple[str, str, str, dict]:
-    """Indicator, county and township pickers, all in the URL so a copied link reopens the same view."""
+def _controls(reg, scope, county_names: dict, city_name: str, own: str | None) -> tuple[str, str, str, dict]:
+    """Indicator, county and township pickers, all in the URL so a copied link reopens the same view.
+
+    `own`: the county of a county account, the only one it may open (no city view, no other county to pick).
+    """
     pick, drill_col, town_col, back_col = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
     with pick:
         key = st.selectbox("指标", OPTIONS, index=OPTIONS.index(DEFAULT_KEY), format_func=lambda k: reg[k].name,
                            key="indicator", bind="query-params")
     with drill_col:
-        drill = st.selectbox("地图范围", [""] + list(county_names), key="drill", bind="query-params",
-                             format_func=lambda c: county_names.get(c, f"{city_name}（各县区）"),
-                             on_change=_set_town, args=("",),
-                             help="点击地图上的县区或表格中的一行，可查看该县区各乡镇（街道）")
+        if own:
+            # Not bound to the URL: a drill=… in a link (any county's) is simply not read.
+            st.selectbox("地图范围", [own], format_func=county_names.get, disabled=True,
+                         help="本账号只能查看本县（市、区）：各乡镇（街道）与全市整体数值、全市排名")
+            drill = own
+        else:
+            drill = st.selectbox("地图范围", [""] + list(county_names), key="drill", bind="query-params",
+                                 format_func=lambda c: county_names.get(c, f"{city_name}（各县区）"),
+                                 on_change=_set_town, args=("",),
+                                 help="点击地图上的县区或表格中的一行，可查看该县区各乡镇（街道）")
     town, town_names = "", {}
     if drill:
         towns = engine.ask(geo.map_regions, scope, "township", drill)
         town_names = dict(zip(towns["region_code"], towns["region_name"]))
         county = county_names[drill]
         labels = {"": "不展开（看各乡镇）", ALL_VILLAGES: f"{county}全部村（社区）", **town_names}
+        if st.session_state.get("town") not in labels:  # another county's township (a forged link or state)
+            st.session_state["town"] = ""
         with town_col:
             town = st.selectbox("村（社区）明细", ["", ALL_VILLAGES, *town_names], key="town", bind="query-params",
                                 format_func=lambda c: labels.get(c, c),
@@ -310,7 +331,7 @@ def _controls(reg, scope, county_names: dict, city_name: str) -> tuple[str, str,
     with back_col:
         if town:
             st.button(f"⬆ 返回{county_names[drill]}", on_click=_set_town, args=("",), type="primary", width="stretch")
-        elif drill:
+        elif drill and not own:
             st.button(f"⬆ 返回{city_name}", on_click=_set_drill, args=("",), type="primary", width="stretch")
         elif filters.region() in county_names:
             chosen = filters.region()
@@ -384,6 +405,14 @@ def _view(county_names: dict, town_names: dict, city, city_name: str, drill: str
     return View("village", town, town_names[town], town=town, **county)
 
 
+def _own_county(scope, county_names: dict) -> str | None:
+    """A county account's county (its scope is compared with peers it may not see), else None."""
+    if scope.peers is None:
+        return None
+    region = filters.region()
+    return region if region in county_names else next(iter(county_names), None)
+
+
 def render() -> None:
     month, scope = filters.month(), filters.viewer_scope()
     reg = by_key()
@@ -397,7 +426,8 @@ def render() -> None:
     if counties.empty:
         widgets.no_data("所选区域没有县级单位。")
         return
-    key, drill, town, town_names = _controls(reg, scope, county_names, city_name)
+    own = _own_county(scope, county_names)
+    key, drill, town, town_names = _controls(reg, scope, county_names, city_name, own)
     ind = reg[key]
     view = _view(county_names, town_names, city, city_name, drill, town)
     word = LEVEL_WORDS[view.level]

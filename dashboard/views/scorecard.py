@@ -1,4 +1,8 @@
-"""考评: every county scored on the rubric, ranked, with the evidence behind each cell."""
+"""考评: every county scored on the rubric, ranked, with the evidence behind each cell.
+
+A county account gets its own county's row (ranked among the city's counties, "全市第 3 / 11 名") and the city's
+aggregate row as reference, never another county's (queries.scorecard.scorecard).
+"""
 
 import pandas as pd
 import streamlit as st
@@ -47,7 +51,7 @@ def render() -> None:
     st.markdown(_legend(), unsafe_allow_html=True)
     # A new key per filter state: a stored row position must not silently point at another county.
     key = f"score_grid_{int(only_below)}"
-    event = st.dataframe(_styled(grid, rubric, only_below), hide_index=True, on_select="rerun",
+    event = st.dataframe(_styled(grid, rubric, only_below, _among(card)), hide_index=True, on_select="rerun",
                          selection_mode=["single-row", "single-cell"], key=key, column_config=_columns(rubric),
                          height=35 * (len(grid) + 1) + 3, placeholder="—")
     selected = _picked(event, grid, rubric, key) or shown.index[-1]
@@ -55,8 +59,8 @@ def render() -> None:
                "点一格查看该县区该项的分子、分母和所辖乡镇；点行首方框选整行（未点选时显示排名最后的县区）。")
     _evidence(card, grid.loc[selected], rubric, month, scope)
 
-    st.download_button("下载考评表（CSV，精确值）", scorecard.scorecard_csv(card, rubric, month),
-                       file_name=f"考评_{month}_{filters.region_name(region)}.csv", mime="text/csv")
+    widgets.download("下载考评表（CSV，精确值）", scorecard.scorecard_csv(card, rubric, month),
+                     file_name=f"考评_{month}_{filters.region_name(region)}.csv", mime="text/csv", what="考评表")
     differences = scorecard.line_differences(rubric)
     if differences:
         st.info("考评满分线与驾驶舱的绿线不同，驾驶舱为绿的县区在此可能只得部分分：" + "；".join(differences) + "。")
@@ -85,6 +89,13 @@ def _picked(event, grid: pd.DataFrame, rubric, key: str) -> str | None:
 
 def _headline(facts: dict) -> None:
     cols = st.columns(4)
+    if "own" in facts:  # only the viewer's own county is shown: its place among the city's, by number
+        name, total, place, ranked = facts["own"]
+        cols[0].metric(f"{name}总分", f"{total:.1f} 分")
+        cols[1].metric("全市排名", f"全市第 {place} / {ranked} 名")
+        cols[2].metric(f"全市 {ranked} 个县区平均", f"{facts['mean_total']:.1f} 分")
+        cols[3].metric("低于全市的项目", f"{facts['most_below'][1]} 项")
+        return
     cols[0].metric("第一名", f"{facts['best'][0]} {facts['best'][1]:.1f} 分")
     cols[1].metric("最后一名", f"{facts['worst'][0]} {facts['worst'][1]:.1f} 分")
     cols[2].metric(f"{facts['counties']} 个县区平均", f"{facts['mean_total']:.1f} 分")
@@ -115,10 +126,17 @@ def _cell(crit, row) -> str:
     return text if pd.isna(points) else f"{text}·{points:.1f}"
 
 
-def _styled(grid: pd.DataFrame, rubric, only_below: bool):
+def _among(card: pd.DataFrame) -> str:
+    """' / 11' when the card holds fewer counties than they are ranked among (a county account's own), else ''."""
+    counties = card[card["level"] == "county"]
+    ranked = int(counties["ranked"].iloc[0]) if len(counties) and "ranked" in counties else len(counties)
+    return f" / {ranked}" if len(counties) < ranked else ""
+
+
+def _styled(grid: pd.DataFrame, rubric, only_below: bool, among: str = ""):
     is_city = (grid["level"] == "city").tolist()
     table = pd.DataFrame({
-        "排名": ["—" if pd.isna(r) else str(int(r)) for r in grid["rank"]],
+        "排名": ["—" if pd.isna(r) else f"{int(r)}{among}" for r in grid["rank"]],
         "县（市、区）": [f"{n}（全市）" if c else n for n, c in zip(grid["region_name"], is_city)],
         "总分": ["参照" if pd.isna(t) else f"{t:.1f}" for t in grid["total"]],
     })

@@ -1,15 +1,25 @@
--- freshness: per data table, the rows it holds now (a reload replaces rows, so import_log's sums
--- would count them twice) and the time of its last successful import (null if never imported).
+-- freshness: per data table, the rows it holds now inside the caller's :scope (parent links; a reload
+-- replaces rows, so import_log's sums would count them twice) and the time of its last successful
+-- import (null if never imported). The import time is the whole file's: it says when, never what or where.
+-- Rows are placed as the indicators place them: regions and stations and posts by their own region,
+-- children by village, visits by the visited child's village, training by a post its attendee holds or
+-- held in scope, budget and spending by county.
 -- table_order keeps the import format's order: 区划, 儿童, 工作人员, 阵地, 走访, 培训, 资金预算, 资金支出.
-WITH counts AS (
-  SELECT 1 AS table_order, 'region' AS table_name, COUNT(*) AS current_rows FROM region
-  UNION ALL SELECT 2, 'child', COUNT(*) FROM child
-  UNION ALL SELECT 3, 'worker_post', COUNT(*) FROM worker_post
-  UNION ALL SELECT 4, 'station', COUNT(*) FROM station
-  UNION ALL SELECT 5, 'visit', COUNT(*) FROM visit
+WITH inside AS (
+  SELECT s.descendant AS code FROM region_closure s WHERE s.ancestor IN :scope
+),
+counts AS (
+  SELECT 1 AS table_order, 'region' AS table_name, COUNT(*) AS current_rows
+    FROM region WHERE code IN (SELECT code FROM inside)
+  UNION ALL SELECT 2, 'child', COUNT(*) FROM child WHERE village_code IN (SELECT code FROM inside)
+  UNION ALL SELECT 3, 'worker_post', COUNT(*) FROM worker_post WHERE region_code IN (SELECT code FROM inside)
+  UNION ALL SELECT 4, 'station', COUNT(*) FROM station WHERE region_code IN (SELECT code FROM inside)
+  UNION ALL SELECT 5, 'visit', COUNT(*) FROM visit v JOIN child ch ON ch.id_hash = v.child_hash
+    WHERE ch.village_code IN (SELECT code FROM inside)
   UNION ALL SELECT 6, 'training', COUNT(*) FROM training
-  UNION ALL SELECT 7, 'budget', COUNT(*) FROM budget
-  UNION ALL SELECT 8, 'spending', COUNT(*) FROM spending
+    WHERE person_hash IN (SELECT p.person_hash FROM worker_post p WHERE p.region_code IN (SELECT code FROM inside))
+  UNION ALL SELECT 7, 'budget', COUNT(*) FROM budget WHERE county_code IN (SELECT code FROM inside)
+  UNION ALL SELECT 8, 'spending', COUNT(*) FROM spending WHERE county_code IN (SELECT code FROM inside)
 ),
 loads AS (
   SELECT table_name, MAX(imported_at) AS last_import

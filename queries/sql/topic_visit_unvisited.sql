@@ -5,6 +5,7 @@
 -- Visits are joined to their child as rows (index ix_visit_child_date) and counted per child in an inner
 -- GROUP BY, never pre-aggregated and then joined: PostgreSQL, planning without statistics or with a
 -- generic plan, rescanned such an aggregate for every child (minutes instead of a fraction of a second).
+-- Parent names only where the parent lies inside :scope: a county viewer gets no name above its county.
 SELECT k.region_code, k.region_name, k.township_name, k.county_name,
   COUNT(*) AS children_total,
   SUM(CASE WHEN k.done < k.need THEN 1 ELSE 0 END) AS children_unvisited
@@ -19,7 +20,9 @@ FROM (
   FROM region vil
   JOIN child ch ON ch.village_code = vil.code
   LEFT JOIN region twn ON twn.code = vil.parent_code
+    AND twn.code IN (SELECT xs.descendant FROM region_closure xs WHERE xs.ancestor IN :scope)
   LEFT JOIN region cty ON cty.code = twn.parent_code
+    AND cty.code IN (SELECT xs.descendant FROM region_closure xs WHERE xs.ancestor IN :scope)
   LEFT JOIN visit v ON v.child_hash = ch.id_hash AND v.visited_on BETWEEN :month_start AND :month_end
   WHERE vil.level = 'village'
     AND vil.code IN (SELECT u.descendant FROM region_closure u WHERE u.ancestor IN :roots)

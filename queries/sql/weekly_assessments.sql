@@ -6,6 +6,7 @@
 --   overdue:  due before Sunday and on or after :overdue_from (a bounded look-back);
 --             days overdue = Sunday − oldest_due
 -- Counts and the extreme due dates only: children are never listed.
+-- Parent names only where the parent lies inside :scope: a county viewer gets no name above its county.
 SELECT t.code AS region_code, t.name AS region_name, p.name AS county_name,
   SUM(CASE WHEN ch.assessment_due_on >= :week_end THEN 1 ELSE 0 END) AS due_soon,
   MIN(CASE WHEN ch.assessment_due_on >= :week_end THEN ch.assessment_due_on END) AS next_due,
@@ -14,6 +15,7 @@ SELECT t.code AS region_code, t.name AS region_name, p.name AS county_name,
 FROM target t
 JOIN region r ON r.code = t.code
 LEFT JOIN region p ON p.code = r.parent_code
+  AND p.code IN (SELECT xs.descendant FROM region_closure xs WHERE xs.ancestor IN :scope)
 JOIN region_closure c ON c.ancestor = t.code
 JOIN child ch ON ch.village_code = c.descendant
 WHERE ch.enrolled_on <= :week_end AND (ch.exited_on IS NULL OR ch.exited_on > :week_end)
