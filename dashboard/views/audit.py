@@ -18,6 +18,7 @@ _SHOWN_KEYS = ("page", "region", "month")  # details that get a column of their 
 _KEY_LABELS = {"reason": "原因", "ip": "地址", "what": "内容", "file": "文件", "asked_region": "所请求区域",
                "asked": "所请求", "via": "途径", "session": "登录编号", "locked_until": "锁定至", "by": "操作人",
                "role": "角色", "name": "显示名", "demo": "演示账号"}
+_VIA = {"link": "链接", "page": "页面（角色无权使用）", "query": "页面查询", "fragment": "页面局部刷新"}
 _REASONS = {"wrong_password": "密码错误", "unknown_user": "用户名不存在", "disabled": "账号已停用",
             "locked": "账号已锁定", "demo_only": "演示账号仅限演示数据", "idle": "闲置超时"}
 
@@ -47,6 +48,10 @@ def _details_text(details: dict) -> str:
             continue
         if key == "reason":
             value = _REASONS.get(value, value)
+        if key == "via":
+            value = _VIA.get(value, value)
+        if isinstance(value, bool):  # never 'True' in front of a viewer
+            value = "是" if value else "否"
         if key == "locked_until":
             value = minute(datetime.fromisoformat(str(value).removesuffix("Z") + "+00:00"))
         if key == "role":
