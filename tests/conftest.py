@@ -107,3 +107,19 @@ def rollout_url(demo_url, tmp_path_factory):
 def rollout_dashboard_url(rollout_url):
     """The dashboard served on the partial roll-out, for the browser tests."""
     yield from _served(rollout_url)
+
+
+@pytest.fixture
+def shanghai():
+    """Local time is China Standard Time, so that printed minutes are hand-checkable."""
+    import time
+
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()

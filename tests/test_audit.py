@@ -18,18 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 UTC = timezone.utc
 
 
-@pytest.fixture
-def shanghai():
-    """Local time is China Standard Time, so that printed minutes are hand-checkable."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Shanghai"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -69,18 +68,6 @@ def auth(db_url):
     engine.dispose()
 
 
-@pytest.fixture
-def shanghai():
-    """Local time is China Standard Time, so that messages show hand-checkable local minutes."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Shanghai"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 def cli(capsys, monkeypatch, *args, stdin: str = "") -> tuple[int, str, str]:
