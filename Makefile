@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 8501
 
-.PHONY: run test install browser demo bench clean
+.PHONY: run test install system browser demo bench bench-exports clean
 
 install: $(STAMP)
 
@@ -16,13 +16,22 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-# Debian's chromium for the browser tests and PNG exports, and CJK fonts so Chinese renders;
-# Playwright cannot download its own browser here.
-browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else echo "请以 root 运行或手动安装：apt-get install chromium fonts-noto-cjk（浏览器测试需要）"; fi; \
+# Debian's packages the project needs: chromium for the browser tests and kaleido's pictures (Playwright cannot
+# download its own browser here), CJK fonts so Chinese renders and embeds, pango for WeasyPrint's PDFs, poppler
+# (pdftotext, pdffonts, pdftoppm) and LibreOffice (headless) so the tests read produced files back and render them.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils libreoffice-impress libreoffice-writer
+SYSTEM_TOOLS := chromium pdftotext pdffonts pdftoppm soffice
+
+system:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0" || missing="$$missing libpango"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "安装系统软件包：$(SYSTEM_PACKAGES)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "缺少$$missing。请以 root 运行或手动安装：apt-get install $(SYSTEM_PACKAGES)"; fi; \
 	fi
+
+browser: system
 
 demo: install
 	$(BIN)/python -m data.demo --if-empty
@@ -30,11 +39,14 @@ demo: install
 run: install demo
 	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
 
-test: install browser
+test: install system
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+bench-exports: install demo system
+	$(BIN)/python scripts/bench_exports.py
 
 clean:
 	rm -rf $(VENV) var artefacts .pytest_cache

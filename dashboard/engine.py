@@ -55,8 +55,11 @@ def _read(fn):
             raise DataUnavailable(
                 f"查询超过 {statement_timeout_ms() / 1000:g} 秒未完成，已中止。请缩小区域或月份范围后重试；"
                 "经常出现时请联系管理员。") from err
+        # The driver's English goes to the log; the page says it in Chinese (a schema or table gone,
+        # the server down: the viewer cannot tell them apart anyway).
+        log.warning("database %s unreadable: %s", describe(db_url()), err)
         raise DataUnavailable(
-            f"无法读取数据库 {describe(db_url())}（{type(err).__name__}）。"
+            f"无法读取数据库 {describe(db_url())}。"
             "请确认已导入数据（python -m data.load）或已生成演示数据（python -m data.demo）。"
         ) from err
 

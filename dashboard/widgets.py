@@ -1,10 +1,11 @@
-"""Reusable pieces: headline cards, status colours, indicator tables, chart titles, definition notes."""
+"""Reusable page pieces: headline cards, status badges, indicator tables, definition notes, downloads."""
 
 import html
 
 import pandas as pd
 import streamlit as st
 
+from exports.figures import verdict_of
 from queries import fmt, judge
 from queries.registry import Indicator, rule_text, target_text
 
@@ -53,27 +54,11 @@ def page_style(meeting: bool) -> None:
     st.markdown(CARD_CSS + (MEETING_CSS if meeting else ""), unsafe_allow_html=True)
 
 
-def verdict_of(ind: Indicator, row: pd.Series | dict, before: pd.Series | dict | None = None,
-               month: str | None = None) -> judge.Verdict:
-    """The one verdict on a row's value (queries.judge): 绿/黄/红 as displayed, 数据异常, 进行中, jumps."""
-    return judge.verdict(ind, dict(row), None if before is None else dict(before), month)
-
-
-def status_of(ind: Indicator, row: pd.Series | dict, month: str | None = None) -> str | None:
-    """Only the state of verdict_of()."""
-    return verdict_of(ind, row, month=month).state
-
-
 def badge(state: str | None) -> str:
     if state is None:
         return ""
     return (f'<span class="wb-badge" style="background:{fmt.STATE_COLOURS[state]}">'
             f'{fmt.STATE_LABELS[state]}</span>')
-
-
-def delta_text(ind: Indicator, now, before, label: str) -> str:
-    """'比上月 +1.2 个百分点' for rates, '比上月 +35 人' for counts; '—' without a comparison."""
-    return fmt.change(ind, now, before, label)
 
 
 def card_html(ind: Indicator, row: pd.Series, lines: list[str] | None = None, before: pd.Series | None = None,
@@ -113,11 +98,6 @@ def card_grid(cards: list[str]) -> None:
     st.markdown(f'<div class="wb-grid">{"".join(cards)}</div>', unsafe_allow_html=True)
 
 
-def chart_title(subject: str, unit: str, month: str) -> str:
-    """Every chart says what, in which unit, as of when."""
-    return fmt.chart_title(subject, unit, month)
-
-
 def definition_note(*indicators: Indicator) -> None:
     """The 口径 under a chart, from the registry."""
     st.caption("；".join(f"**{i.name}**：{i.definition}" + (f"（{rule_text(i)}）" if i.judged else "")
@@ -125,7 +105,7 @@ def definition_note(*indicators: Indicator) -> None:
 
 
 def indicator_table(frame: pd.DataFrame, indicators, exact_money: bool = False, key: str | None = None,
-                    on_select: str = "ignore", month: str | None = None, first: str = "区划"):
+                    on_select: str = "ignore", month: str | None = None, first: str = "区划", what: str = "指标表"):
     """A table of regions × indicators, headers with units and tooltips from the registry, and a 数据核对
     column naming every impossible value (a rate above 100 %, spending above budget) in its row."""
     shown = pd.DataFrame({first: frame["region_name"]}, index=frame.index)
@@ -148,8 +128,14 @@ def indicator_table(frame: pd.DataFrame, indicators, exact_money: bool = False, 
     if notes.ne("").any():
         shown["数据核对"] = notes
         config["数据核对"] = st.column_config.TextColumn("数据核对", help="不可能出现的数值（比率超过 100%、支出超过预算），请核对台账")
-    return st.dataframe(shown, column_config=config, hide_index=True, key=key, on_select=on_select,
-                        selection_mode="single-row", placeholder="—")
+    drawn = st.dataframe(shown, column_config=config, hide_index=True, key=key, on_select=on_select,
+                         selection_mode="single-row", placeholder="—")
+    from dashboard import exporting  # here: exporting imports login and filters, which import this module
+
+    # The Excel file from the engine's own columns: exports.tables formats registry keys (units, percent, 万元).
+    exporting.table_button(frame[["region_name", *(i.key for i in indicators)]], what,
+                           key=f"{key or 'indicators'}_xlsx", exact_money=exact_money)
+    return drawn
 
 
 def anomaly_notes(frame: pd.DataFrame, indicators, month: str | None = None) -> pd.Series:
@@ -184,3 +170,12 @@ def download(label: str, data, file_name: str, what: str | None = None, mime: st
     """Every download of the dashboard: st.download_button whose click is audited (what, file, filters)."""
     return st.download_button(label, data, file_name=file_name, mime=mime, key=key, on_click=_downloaded,
                               args=(what or label, file_name), **kwargs)
+
+
+def table(frame, what: str, key: str, *, week: str | None = None, exact_money: bool = False, **shown):
+    """Every table of a page: st.dataframe as it is drawn, with its formatted Excel file (exports.tables) below."""
+    from dashboard import exporting  # here: exporting imports login and filters, which import this module
+
+    drawn = st.dataframe(frame, key=key, **shown)
+    exporting.table_button(frame, what, key=f"{key}_xlsx", week=week, exact_money=exact_money)
+    return drawn

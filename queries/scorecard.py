@@ -12,7 +12,7 @@ import yaml
 from queries import judge
 from queries.catalog import regions
 from queries.compare import city_of, statuses
-from queries.engine import Scope, indicators, scope_params, scoped
+from queries.engine import Scope, _memo, indicators, scope_params, scoped
 from queries.registry import Indicator, by_key, green_line
 
 RUBRIC_PATH = Path(__file__).with_name("rubric.yaml")
@@ -312,6 +312,15 @@ def scorecard(conn, scope: Scope, month: str, rubric: Rubric, region: str | None
     Counties are scored and ranked among the city's counties (scope.peer_scope()); for a county viewer only
     its own county's row is returned, with its rank among them, and the city's aggregate row as reference.
     """
+    # Once per connection: the pack, the 通报 and the scorecard files of one export run ask the same question.
+    memo = _memo(conn)
+    key = ("scorecard", scope, str(month), rubric, region)
+    if key not in memo:
+        memo[key] = _scorecard(conn, scope, month, rubric, region)
+    return memo[key].copy()
+
+
+def _scorecard(conn, scope: Scope, month: str, rubric: Rubric, region: str | None) -> pd.DataFrame:
     city = city_of(conn, scope, region)
     peers = scope.peer_scope()
     counties, top = (_scored(conn, peers, month, rubric, level, city) for level in ("county", "city"))

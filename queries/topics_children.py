@@ -4,7 +4,7 @@ import pandas as pd
 
 from queries.catalog import regions
 from queries.engine import Scope, divide, indicators, indicators_over
-from queries.topics_common import month_window, parent_names
+from queries.topics_common import head, level_below, month_window, parent_names
 
 CATEGORY_KEYS = ["children_orphan", "children_unsupported", "children_disabled_ill", "children_dibao",
                  "children_other_difficulty", "children_left_behind"]
@@ -35,3 +35,16 @@ def children_monthly(conn, scope: Scope, month: str, level: str, region: str | N
     return out.rename_axis("month").reset_index()
 
 
+def page(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """Everything the 儿童底数 page shows (topics_common.head, plus): own — the region's row of
+    children_by_region; subs — the level below; towns — every township under the region; flow — 12 months of
+    新增/退出/在册."""
+    out = head(conn, scope, month, region)
+    if out["now"] is None:
+        return out
+    level = out["level"]
+    sub = level_below(level)
+    subs = children_by_region(conn, scope, month, sub, region)
+    return {**out, "own": children_by_region(conn, scope, month, level, region), "subs": subs,
+            "towns": subs if sub == "township" else children_by_region(conn, scope, month, "township", region),
+            "flow": children_monthly(conn, scope, month, level, region)}

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from queries.catalog import regions
-from queries.engine import Scope, as_period, divide, period_params, scope_params
-from queries.periods import Month
+from queries.catalog import region_info, regions
+from queries.engine import Scope, as_period, divide, indicators, period_params, scope_params
+from queries.periods import Month, in_progress
 
 WINDOW = 12  # months on the topic pages' trend charts
 
@@ -53,3 +53,18 @@ def time_progress(month: str) -> float:
     only its share of days up to today (so a fund is not judged against a month that has not happened)."""
     elapsed = as_period(month).months_elapsed
     return float(divide(pd.Series([elapsed]), pd.Series([12])).iloc[0])
+
+
+def head(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """What every topic page's model starts with: the level the page reads the region at (county or city, as
+    the sidebar offers), and the region's indicator row this month, last month and a year
+    before (None where there is no row)."""
+    info = region_info(conn, region, scope) or {}
+    level = "county" if info.get("level") == "county" else "city"
+    m = Month.parse(month)
+
+    def row(when: Month) -> pd.Series | None:
+        return region_row(indicators(conn, str(when), level, region, scope=scope), region)
+
+    return {"month": month, "region": region, "level": level, "is_county": level == "county",
+            "early": in_progress(month), "now": row(m), "prev_month": row(m.shift(-1)), "prev_year": row(m.shift(-12))}

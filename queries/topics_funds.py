@@ -5,7 +5,7 @@ import pandas as pd
 from data.vocab import FUND_TYPE_LABELS
 from queries.engine import Scope, divide, scoped
 from queries.periods import Month
-from queries.topics_common import list_params, time_progress
+from queries.topics_common import head, list_params, time_progress
 
 VALUE_COLUMNS = ["budget", "spent"]
 
@@ -56,3 +56,15 @@ def funds_monthly(conn, scope: Scope, month: str, region: str | None = None) -> 
     out["cumulative_rate"] = divide(out["cumulative"], pd.Series(budget, index=out.index))
     out["time_progress"] = [time_progress(m) for m in months]
     return out
+
+
+def page(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """Everything the 资金 page shows (topics_common.head, plus): by_type, monthly, counties (None for a
+    county: its funds are not split further) and raw — by county and fund type, in 元."""
+    out = head(conn, scope, month, region)
+    if out["now"] is None:
+        return out
+    return {**out, "by_type": funds_by_type(conn, scope, month, region),
+            "monthly": funds_monthly(conn, scope, month, region),
+            "counties": None if out["is_county"] else funds_by_county(conn, scope, month, region),
+            "raw": funds_by_county_type(conn, scope, month, region)}

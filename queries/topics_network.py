@@ -3,7 +3,7 @@
 import pandas as pd
 
 from queries.engine import Scope, as_period, indicators, scoped
-from queries.topics_common import list_params, region_row, to_dates
+from queries.topics_common import head, level_below, list_params, region_row, to_dates
 
 # (indicator key, level label, what is counted, units measure, covered measure)
 LEVELS = [
@@ -59,6 +59,35 @@ def gap_counts(conn, scope: Scope, month: str, region: str | None, kind: str, by
     most first: e.g. villages without a 儿童之家 per county."""
     if by not in ("parent_name", "grandparent_name"):
         raise ValueError(f"unknown grouping {by!r}")
-    gaps = network_gaps(conn, scope, month, region, kind)
+    return count_gaps(network_gaps(conn, scope, month, region, kind), by)
+
+
+def count_gaps(gaps: pd.DataFrame, by: str) -> pd.DataFrame:
+    """gap_counts() of a gap list already read."""
     counts = gaps.groupby(by, dropna=False).size().rename("gaps").reset_index().rename(columns={by: "name"})
     return counts.sort_values(["gaps", "name"], ascending=[False, True]).reset_index(drop=True)
+
+
+def gap_grouping(kind: str, is_county: bool) -> str:
+    """What a gap list is summed by on the page: villages by township inside a county and by county across
+    the city; townships by county."""
+    if kind in ("home", "director") and not is_county:
+        return "grandparent_name"
+    return "parent_name"
+
+
+def page(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """Everything the 阵地与队伍 page shows (topics_common.head, plus): levels — coverage_by_level; subs — the
+    level below with measures; gaps — per kind of GAPS: {"list", "by", "counts"} (counts empty with no gap)."""
+    out = head(conn, scope, month, region)
+    if out["now"] is None:
+        return out
+    level = out["level"]
+    gaps = {}
+    for kind in GAPS:
+        listed, by = network_gaps(conn, scope, month, region, kind), gap_grouping(kind, out["is_county"])
+        gaps[kind] = {"list": listed, "by": by,
+                      "counts": count_gaps(listed, by) if len(listed) else pd.DataFrame(columns=["name", "gaps"])}
+    return {**out, "levels": coverage_by_level(conn, scope, month, level, region),
+            "subs": indicators(conn, month, level_below(level), region, scope=scope, with_measures=True),
+            "gaps": gaps}

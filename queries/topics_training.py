@@ -5,7 +5,7 @@ import pandas as pd
 from data.vocab import HOST_LEVEL_LABELS
 from queries.engine import Scope, indicators, scoped
 from queries.periods import Month
-from queries.topics_common import list_params, parent_names, region_row, to_dates
+from queries.topics_common import head, level_below, list_params, parent_names, region_row, to_dates
 
 
 def training_sessions(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
@@ -54,3 +54,17 @@ def untrained_by_township(conn, scope: Scope, month: str, region: str | None = N
     out["untrained"] = out["workers"] - out["workers_trained"]
     out["training_rate"] = frame["training_rate"]
     return out.sort_values(["untrained", "training_rate"], ascending=[False, True])
+
+
+def page(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """Everything the 培训 page shows (topics_common.head, plus): totals, untrained (by township), subs — the
+    level below's indicators, by_month and sessions of the year so far."""
+    out = head(conn, scope, month, region)
+    if out["now"] is None:
+        return out
+    level = out["level"]
+    return {**out, "totals": training_totals(conn, scope, month, level, region),
+            "untrained": untrained_by_township(conn, scope, month, region),
+            "subs": indicators(conn, month, level_below(level), region, scope=scope),
+            "by_month": training_by_month(conn, scope, month, region),
+            "sessions": training_sessions(conn, scope, month, region)}

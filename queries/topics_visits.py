@@ -4,7 +4,7 @@ import pandas as pd
 
 from queries.engine import (DEFAULT_VISIT_RULE, Scope, as_period, divide, indicators, indicators_over,
                             period_params, scope_params, scoped)
-from queries.topics_common import month_window, parent_names, region_row
+from queries.topics_common import head, level_below, month_window, parent_names, region_row
 
 DROP_RATIO = 0.5  # visits this month below half of last month's are worth a question
 
@@ -62,3 +62,20 @@ def visit_warnings(conn, scope: Scope, month: str, region: str | None = None) ->
     columns = ["region_name", "parent_name", "children_total", "visits", "visits_before", "ratio", "problem"]
     return out[columns].sort_values(
         ["problem", "ratio"], ascending=[False, True], na_position="first")
+
+
+def page(conn, scope: Scope, month: str, region: str | None) -> dict:
+    """Everything the 走访 page shows (topics_common.head, plus): own — the region's 12 months of visit_monthly;
+    summary; unvisited — by village; towns — every township's indicators; grid — visit_monthly one level
+    down; flagged — visit_warnings (None in the month in progress: it is not compared with whole months)."""
+    out = head(conn, scope, month, region)
+    if out["now"] is None:
+        return out
+    level = out["level"]
+    own = visit_monthly(conn, scope, month, level, region)
+    own = own[own["region_code"] == region] if region in set(own["region_code"]) else own
+    flagged = None if out["early"] else visit_warnings(conn, scope, month, region)
+    return {**out, "own": own, "summary": visit_summary(conn, scope, month, level, region),
+            "unvisited": unvisited_by_village(conn, scope, month, region),
+            "towns": indicators(conn, month, "township", region, scope=scope),
+            "grid": visit_monthly(conn, scope, month, level_below(level), region), "flagged": flagged}

@@ -14,6 +14,33 @@ from scripts.shoot import CHROMIUM_ARGS as ARGS, wait_rendered  # noqa: F401  (s
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artefacts" / "screenshots"
+
+# Drawn and settled: Streamlit's script has finished, the page has its heading, no element is left over from an
+# earlier run, the fonts are in, and every chart has drawn its plot.
+_SETTLED = """() => { const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !!document.querySelector('[data-testid="stHeading"], h1')
+        && !document.querySelector('[data-stale="true"]') && document.fonts.status === 'loaded'
+        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg')); }"""
+
+
+def wait_loaded(page, timeout=60000, settle_ms=300) -> None:
+    """After a page load (goto, reload): wait until the page is drawn and settled, and still is `settle_ms`
+    later (a rerun would have started by then). For a fresh load this replaces wait_rendered's fixed second;
+    after a click inside a page, where the old page still looks finished until the rerun starts, use
+    wait_rendered."""
+    deadline = time.monotonic() + timeout / 1000
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    while True:
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        page.wait_for_function(_SETTLED, timeout=left)
+        page.wait_for_timeout(settle_ms)
+        if page.evaluate(_SETTLED):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the page did not settle within {timeout} ms")
+
+
 @contextmanager
 def serve(db_url: str, timeout: float = 60):
     """Run `python -m streamlit run dashboard/app.py` on a free local port; yields its base URL."""

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -27,12 +28,56 @@ def auth_store(tmp_path_factory):
         yield url
 
 
-@pytest.fixture
-def pg_url():
+@pytest.fixture(scope="session", autouse=True)
+def component_scan_once():
+    """Each new AppTest has Streamlit scan every installed distribution's metadata for v2 component manifests
+    (a tenth to a quarter of a second each, a few hundred times a session), where a server scans once at start.
+    The installed packages do not change during the session: scan on the first AppTest, hand the later ones
+    the same result."""
+    from streamlit.components.v2 import manifest_scanner
+
+    real, found = manifest_scanner.scan_component_manifests, []
+
+    def scan_once(max_workers=None):
+        if not found:
+            found.append(real(max_workers))
+        return list(found[0])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", scan_once)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_scripts_once():
+    """Each AppTest run compiles app.py and its page anew (Streamlit's "magic" rewrite of the syntax tree, then
+    compile: a few hundredths of a second, a thousand times a session), where a server keeps the bytecode until
+    the file changes. Keep it the same way across the session's AppTests: by path, compiled again when the
+    file's modification time or size changes."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    compiled: dict = {}
+
+    class SessionScriptCache(ScriptCache):
+        def get_bytecode(self, script_path: str):
+            path = os.path.abspath(script_path)
+            info = os.stat(path)
+            stamp = (info.st_mtime_ns, info.st_size)
+            hit = compiled.get(path)
+            if hit is None or hit[0] != stamp:
+                hit = compiled[path] = (stamp, ScriptCache().get_bytecode(path))
+            return hit[1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_test, "ScriptCache", SessionScriptCache)  # the pages (st.navigation)
+        patch.setattr(local_script_runner, "ScriptCache", SessionScriptCache)  # the main script
+        yield
+
+
+@contextmanager
+def _pg_schema(base: str):
     """A URL whose connections see only a fresh schema of their own, dropped afterwards."""
-    base = pg_base_url()
-    if not base:
-        pytest.skip(f"{PG_ENV} not set")
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(base)
     with admin.begin() as conn:
@@ -46,12 +91,36 @@ def pg_url():
         admin.dispose()
 
 
+@pytest.fixture
+def pg_url():
+    """A URL whose connections see only a fresh schema of their own, dropped afterwards."""
+    base = pg_base_url()
+    if not base:
+        pytest.skip(f"{PG_ENV} not set")
+    with _pg_schema(base) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """The same test on an embedded SQLite file and on the real PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(request, tmp_path_factory):
+    """db_url once per test module, for tests that only read the fixture their module loads into it: one load
+    per backend instead of one per test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('module_db') / 'test.sqlite'}"
+        return
+    base = pg_base_url()
+    if not base:
+        pytest.skip(f"{PG_ENV} not set")
+    with _pg_schema(base) as url:
+        yield url
 
 
 @pytest.fixture

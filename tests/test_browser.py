@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, wait_rendered
+from tests.browser import ARGS, CHROMIUM, wait_loaded
 from tests.login import browser_login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def page(dashboard_url):
 @pytest.mark.parametrize("path", PAGES)
 def test_page_in_browser(dashboard_url, page, path):
     page.goto(f"{dashboard_url}/{path}")
-    wait_rendered(page)
+    wait_loaded(page)
     page.screenshot(path=str(SHOTS / f"{path or 'cockpit'}.png"), full_page=True)
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()

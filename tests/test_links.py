@@ -130,12 +130,12 @@ def test_page_links_carry_the_filters(open_app):
 
 
 def test_page_error_is_one_chinese_line(open_app, monkeypatch, caplog):
-    from queries import compare
+    from queries import cockpit
 
     real = engine.ask
 
     def failing(fn, *args, **kwargs):
-        if fn is compare.snapshot:
+        if fn is cockpit.model:
             raise RuntimeError("simulated fault in the cockpit")
         return real(fn, *args, **kwargs)
 
@@ -169,11 +169,18 @@ def test_streamlit_hooks_still_exist():
     assert "send_page_not_found" in streamlit.commands.navigation._navigation.__code__.co_names
 
 
-@pytest.mark.browser
-def test_link_keeps_region_across_pages_and_reload(dashboard_url):
-    from playwright.sync_api import sync_playwright
+@pytest.fixture(scope="module")
+def browser():
+    """One chromium for this module's browser tests (each opens its own page, with its own cookies)."""
+    from tests.browser import chromium
 
-    from tests.browser import ARGS, CHROMIUM, wait_rendered
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.mark.browser
+def test_link_keeps_region_across_pages_and_reload(dashboard_url, browser):
+    from tests.browser import wait_rendered
 
     def check(tab, title):
         wait_rendered(tab)
@@ -183,36 +190,30 @@ def test_link_keeps_region_across_pages_and_reload(dashboard_url):
         assert title in tab.locator("h1").first.inner_text()
         assert tab.locator('[data-testid="stException"]').count() == 0
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser_login(browser.new_page(viewport={"width": 1400, "height": 1000}), dashboard_url)
-        tab.goto(f"{dashboard_url}/?region={SISHUI}")
-        check(tab, "驾驶舱")
-        for label, title in [("儿童底数", "儿童底数"), ("走访", "走访")]:
-            tab.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]',
-                        has_text=label).first.click()
-            tab.wait_for_url(re.compile(rf"/{'children' if label == '儿童底数' else 'visits'}\?"))
-            check(tab, title)
-        tab.reload()
-        check(tab, "走访")
-        tab.go_back()  # one history entry per page: Back returns to the previous page at once
-        check(tab, "儿童底数")
-        browser.close()
+    tab = browser_login(browser.new_page(viewport={"width": 1400, "height": 1000}), dashboard_url)
+    tab.goto(f"{dashboard_url}/?region={SISHUI}")
+    check(tab, "驾驶舱")
+    for label, title in [("儿童底数", "儿童底数"), ("走访", "走访")]:
+        tab.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]',
+                    has_text=label).first.click()
+        tab.wait_for_url(re.compile(rf"/{'children' if label == '儿童底数' else 'visits'}\?"))
+        check(tab, title)
+    tab.reload()
+    check(tab, "走访")
+    tab.go_back()  # one history entry per page: Back returns to the previous page at once
+    check(tab, "儿童底数")
+    tab.context.close()
 
 
 @pytest.mark.browser
-def test_unknown_page_is_a_chinese_notice(dashboard_url):
-    from playwright.sync_api import sync_playwright
+def test_unknown_page_is_a_chinese_notice(dashboard_url, browser):
+    from tests.browser import wait_rendered
 
-    from tests.browser import ARGS, CHROMIUM, wait_rendered
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser_login(browser.new_page(), dashboard_url)
-        tab.goto(f"{dashboard_url}/nosuchpage?region={SISHUI}")
-        wait_rendered(tab)
-        body = tab.inner_text("body")
-        assert "链接中的页面“/nosuchpage”不存在，已显示领导驾驶舱。" in body
-        assert "Page not found" not in body and tab.locator('[role="dialog"]').count() == 0
-        assert "泗水县" in tab.locator("h1").first.inner_text() and f"region={SISHUI}" in tab.url
-        browser.close()
+    tab = browser_login(browser.new_page(), dashboard_url)
+    tab.goto(f"{dashboard_url}/nosuchpage?region={SISHUI}")
+    wait_rendered(tab)
+    body = tab.inner_text("body")
+    assert "链接中的页面“/nosuchpage”不存在，已显示领导驾驶舱。" in body
+    assert "Page not found" not in body and tab.locator('[role="dialog"]').count() == 0
+    assert "泗水县" in tab.locator("h1").first.inner_text() and f"region={SISHUI}" in tab.url
+    tab.context.close()

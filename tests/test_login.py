@@ -183,7 +183,7 @@ def test_a_download_is_recorded(demo_url, monkeypatch):
     at = login(app(demo_url, monkeypatch), username=username).run()
     at.switch_page("views/overview.py").run()  # (AppTest finds a page whose url_path differs only after a run)
     assert not at.exception and at.title[0].value == "指标总表"
-    at.download_button[0].click().run()
+    next(b for b in at.download_button if b.label == "下载 CSV（精确值）").click().run()
     downloads = records(username, "download", started)
     assert len(downloads) == 1
     details = downloads[0].details

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import chromium, wait_rendered
+from tests.browser import chromium, wait_loaded
 from tests.login import demo_password
 
 SISHUI = "370831000000"
@@ -11,12 +11,18 @@ COOKIE = "weibao_session"
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
-def tab():
-    with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        yield context.new_page()
-        context.close()
+def tab(browser):
+    """A fresh browser context per test: no cookie or storage of another test's login."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
 
 
 def log_in(tab, username: str) -> None:
@@ -25,7 +31,7 @@ def log_in(tab, username: str) -> None:
     tab.get_by_role("button", name="登录", exact=True).click()
     tab.wait_for_function("() => ![...document.querySelectorAll('h1')].some(h => h.innerText === '未保驾驶舱')",
                           timeout=120_000)
-    wait_rendered(tab, timeout=120_000)
+    wait_loaded(tab, timeout=120_000)  # the logged-in page is a new run: drawn and settled, not a fixed second
 
 
 def heading(tab) -> str:
@@ -38,7 +44,7 @@ def session_cookie(tab) -> dict | None:
 
 def test_login_survives_a_reload_and_logout_ends_it(dashboard_url, tab):
     tab.goto(dashboard_url)
-    wait_rendered(tab)
+    wait_loaded(tab)
     body = tab.inner_text("body")
     assert "演示账号" in body and heading(tab) == "未保驾驶舱" and "工作驾驶舱" not in body
     log_in(tab, "demo-county")
@@ -49,7 +55,7 @@ def test_login_survives_a_reload_and_logout_ends_it(dashboard_url, tab):
     assert cookie["expires"] > 0  # expires with the idle timeout, not kept forever
 
     tab.reload()  # F5: a new Streamlit session, logged in again from the cookie
-    wait_rendered(tab, timeout=120_000)
+    wait_loaded(tab, timeout=120_000)
     assert "泗水县" in heading(tab) and not tab.get_by_label("密码", exact=True).count()
 
     tab.get_by_role("button", name="退出登录").click()
@@ -58,14 +64,14 @@ def test_login_survives_a_reload_and_logout_ends_it(dashboard_url, tab):
     tab.wait_for_function(f"() => !document.cookie.includes('{COOKIE}=')", timeout=30_000)
     assert "已退出登录。" in tab.inner_text("body")
     tab.reload()
-    wait_rendered(tab)
+    wait_loaded(tab)
     assert heading(tab) == "未保驾驶舱" and tab.get_by_label("密码", exact=True).count() == 1
 
 
 def test_a_revoked_cookie_does_not_log_in_again(dashboard_url, tab):
     """退出登录 also ends that login on the server: a copy of the cookie taken before is refused."""
     tab.goto(dashboard_url)
-    wait_rendered(tab)
+    wait_loaded(tab)
     log_in(tab, "demo-city")
     tab.wait_for_function(f"() => document.cookie.includes('{COOKIE}=')", timeout=30_000)
     copy = session_cookie(tab)
@@ -73,14 +79,14 @@ def test_a_revoked_cookie_does_not_log_in_again(dashboard_url, tab):
     tab.wait_for_function(f"() => !document.cookie.includes('{COOKIE}=')", timeout=30_000)
     tab.context.add_cookies([{key: copy[key] for key in ("name", "value", "domain", "path", "sameSite")}])
     tab.reload()
-    wait_rendered(tab)
+    wait_loaded(tab)
     assert heading(tab) == "未保驾驶舱"
 
 
 def test_a_deep_link_survives_the_login(dashboard_url, tab):
     month = "2026-09"
     tab.goto(f"{dashboard_url}/ranking?region={SISHUI}&month={month}")
-    wait_rendered(tab)
+    wait_loaded(tab)
     assert heading(tab) == "未保驾驶舱"
     log_in(tab, "demo-county")
     assert heading(tab) == "县区排名与地图"
@@ -98,7 +104,7 @@ def test_a_download_in_the_browser_is_recorded(dashboard_url, tab):
     started = datetime.now(timezone.utc)
     browser_login(tab, dashboard_url, "demo-inspector")
     tab.goto(f"{dashboard_url}/table")
-    wait_rendered(tab, timeout=120_000)
+    wait_loaded(tab, timeout=120_000)
     with tab.expect_download() as caught:
         tab.get_by_role("button", name="下载 CSV（精确值）").click()
     assert caught.value.suggested_filename.startswith("指标总表_")

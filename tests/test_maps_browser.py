@@ -14,10 +14,13 @@ pytestmark = pytest.mark.browser
 
 
 def settle(tab, timeout=90_000) -> None:
-    tab.wait_for_timeout(1000)
+    """Called once the new view is on the page: wait until its rerun has finished and everything is drawn and
+    stays so (tests/browser.py), instead of fixed pauses around the status widget."""
+    from tests.browser import wait_loaded
+
     tab.wait_for_selector('[data-testid="stMainBlockContainer"]', timeout=timeout)
     tab.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
-    tab.wait_for_timeout(1500)
+    wait_loaded(tab, timeout=timeout)
 
 
 def wait_heading(tab, text: str, timeout=90_000) -> None:

@@ -7,7 +7,8 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 
-from dashboard import charts, maps
+from dashboard import maps
+from exports import figures as charts
 from queries import geo, judge
 from queries.fmt import STATE_COLOURS
 from queries.registry import by_key

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import insert
 from streamlit.testing.v1 import AppTest
 
-from dashboard.charts import NO_DATA_COLOUR
-from dashboard.maps import PALETTES
+from exports.figures import NO_DATA_COLOUR
+from exports.maps import PALETTES
 from queries.fmt import STATE_COLOURS
 from queries.registry import keys
 

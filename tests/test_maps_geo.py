@@ -14,12 +14,18 @@ from tests.test_maps_fixture import (
 )
 
 
+@pytest.fixture(scope="module")
+def engine(module_db_url):
+    """The geo fixture, loaded once per backend: every test here only reads it."""
+    engine = get_engine(build_geo_fixture(module_db_url))
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def conn(db_url):
-    engine = get_engine(build_geo_fixture(db_url))
+def conn(engine):
     with engine.connect() as c:
         yield c
-    engine.dispose()
 
 
 def codes(frame):

@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data.db import get_engine
+from queries import fmt
+from queries.engine import Scope, indicators
 from tests.login import login
+from tests.test_topics_pages import PAGES as HEADLINES, _page_text, engine_headline
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = ["cockpit", "ranking", "children", "network", "visits", "training", "funds", "scorecard",
@@ -21,12 +25,23 @@ def app(demo_url, monkeypatch):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_without_error(app, page):
+def test_page_renders_without_error(app, demo_url, page):
     app.switch_page(f"views/{page}.py")
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert not app.error, [e.value for e in app.error]
     assert app.title, "every page has a title"
+    if page in HEADLINES:
+        # A topic page shows the engine's headline figure for the city (tests/test_topics_pages.py checks a
+        # county's): the same render, as this is the demo city in the sidebar's default month.
+        engine = get_engine(demo_url)
+        with engine.connect() as conn:
+            city = indicators(conn, "2026-06", "city", scope=Scope.everything()).index[0]
+        engine.dispose()
+        assert app.session_state["region"] == city
+        expected = engine_headline(demo_url, page, app.session_state["month"], "city", city)
+        assert expected != fmt.NO_DATA
+        assert expected in _page_text(app), f"{page}: {expected} not on the page"
 
 
 def test_cockpit_headline_equals_engine(app, demo_url):

@@ -108,7 +108,7 @@ def test_a_threshold_edit_moves_caption_line_and_colour_together():
 
     import pandas as pd
 
-    from dashboard import charts_topics as ct
+    from exports import figures as ct
     from queries.registry import by_key
 
     ind = replace(by_key()["visit_completion"], thresholds={"green": 0.9, "yellow": 0.8})

@@ -64,17 +64,28 @@ def run(*args, db_url=None):
     return done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
 
 
+_REPORTS: dict = {}
+
+
+def report(*args, db_url):
+    """`run` of a report that must succeed, run once per module: the database is the module's read-only `db`,
+    so the same command prints the same report, and the tests that read different things of it share one run."""
+    key = (args, db_url)
+    if key not in _REPORTS:
+        code, out, err = run(*args, db_url=db_url)
+        assert code == 0, err
+        _REPORTS[key] = out
+    return _REPORTS[key]
+
+
 def csv_rows(db_url, *args):
-    code, out, err = run("--month", MONTH, "--format", "csv", *args, db_url=db_url)
-    assert code == 0, err
+    out = report("--month", MONTH, "--format", "csv", *args, db_url=db_url)
     rows = list(csv.reader(io.StringIO(out)))
     return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
 def json_rows(db_url, *args):
-    code, out, err = run("--month", MONTH, "--format", "json", *args, db_url=db_url)
-    assert code == 0, err
-    return json.loads(out)
+    return json.loads(report("--month", MONTH, "--format", "json", *args, db_url=db_url))
 
 
 # ------------------------------------------------------------------ CSV

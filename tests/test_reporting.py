@@ -84,10 +84,11 @@ SPENDING_JUNE = {A: (d("2024-06-01"), 0), B: (d("2024-03-01"), 3), Z: (None, Non
 ROWS = {sheet: len(rows) for sheet, (_headers, rows) in SHEETS.items()}
 
 
-@pytest.fixture
-def tiny_engine(db_url):
-    """conftest's db_url (SQLite and PostgreSQL) with the tiny data set inserted directly."""
-    engine = get_engine(db_url)
+@pytest.fixture(scope="module")
+def tiny_engine(module_db_url):
+    """conftest's module_db_url (SQLite and PostgreSQL) with the tiny data set inserted directly, once per
+    backend: the tests that use it only read it."""
+    engine = get_engine(module_db_url)
     load_direct(engine)
     yield engine
     engine.dispose()

@@ -3,7 +3,7 @@
 import pytest
 
 from queries.periods import Month, today
-from tests.browser import SHOTS, chromium, wait_rendered
+from tests.browser import SHOTS, chromium, wait_loaded
 from tests.fixtures.rollout import FULL, REGIONS_ONLY
 from tests.login import browser_login
 
@@ -26,7 +26,7 @@ def tab():
 def test_page_on_the_rollout_in_browser(rollout_dashboard_url, tab, path, view):
     query = f"region={REGIONS_ONLY}" if view == "regions-only" else f"region={FULL}&month={Month.of(today())}"
     tab.goto(f"{rollout_dashboard_url}/{path}?{query}")
-    wait_rendered(tab)
+    wait_loaded(tab)
     tab.screenshot(path=str(SHOTS / f"rollout_{view}_{path or 'cockpit'}_1280x720.png"), full_page=True)
     errors = tab.locator(ERRORS)
     assert errors.count() == 0, errors.first.inner_text()

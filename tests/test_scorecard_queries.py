@@ -50,13 +50,19 @@ def build(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def engine(module_db_url):
+    """The hand-made fixture, loaded once per backend: the tests that use it only read it."""
+    build(module_db_url)
+    engine = get_engine(module_db_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def conn(db_url):
-    build(db_url)
-    engine = get_engine(db_url)
+def conn(engine):
     with engine.connect() as connection:
         yield connection
-    engine.dispose()
 
 
 def test_scorecard_points_total_rank(conn):

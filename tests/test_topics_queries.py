@@ -13,12 +13,18 @@ from tests.test_topics_fixture import A, A1, A1b, A2, A2a, A2z, B, B1, CITY, MON
 ALL = Scope.everything()
 
 
+@pytest.fixture(scope="module")
+def engine(module_db_url):
+    """The hand-made fixture, loaded once per backend: every test here only reads it."""
+    engine = build(module_db_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def conn(db_url):
-    engine = build(db_url)
+def conn(engine):
     with engine.connect() as c:
         yield c
-    engine.dispose()
 
 
 def nan(x) -> bool:

@@ -102,13 +102,19 @@ def build(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def engine(module_db_url):
+    """The hand-made fixture, loaded once per backend: every test here only reads it."""
+    build(module_db_url)
+    engine = get_engine(module_db_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def conn(db_url):
-    build(db_url)
-    engine = get_engine(db_url)
+def conn(engine):
     with engine.connect() as connection:
         yield connection
-    engine.dispose()
 
 
 def test_week_parsing_and_labels():

@@ -5,9 +5,10 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import filters, login
+from dashboard import filters, login, widgets
 from data.auth import ACTIONS, ROLE_LABELS, audit_rows, auth_url, list_users, verify_chain
 from data.cli import minute
+from exports.job import AUDIENCES
 
 LIMIT = 2000  # rows shown; the whole log is for python -m data.audit list
 # The pages by url path (app.py's menu), for the 页面 column; an unknown path is shown as it is.
@@ -17,7 +18,8 @@ PAGE_TITLES = {"cockpit": "领导驾驶舱", "ranking": "县区排名与地图",
 _SHOWN_KEYS = ("page", "region", "month")  # details that get a column of their own
 _KEY_LABELS = {"reason": "原因", "ip": "地址", "what": "内容", "file": "文件", "asked_region": "所请求区域",
                "asked": "所请求", "via": "途径", "session": "登录编号", "locked_until": "锁定至", "by": "操作人",
-               "role": "角色", "name": "显示名", "demo": "演示账号"}
+               "role": "角色", "name": "显示名", "demo": "演示账号", "kind": "类型", "region_name": "区域名称",
+               "period": "期间", "audience": "口径", "files": "文件"}
 _VIA = {"link": "链接", "page": "页面（角色无权使用）", "query": "页面查询", "fragment": "页面局部刷新"}
 _REASONS = {"wrong_password": "密码错误", "unknown_user": "用户名不存在", "disabled": "账号已停用",
             "locked": "账号已锁定", "demo_only": "演示账号仅限演示数据", "idle": "闲置超时"}
@@ -56,6 +58,10 @@ def _details_text(details: dict) -> str:
             value = minute(datetime.fromisoformat(str(value).removesuffix("Z") + "+00:00"))
         if key == "role":
             value = ROLE_LABELS.get(value, value)
+        if key == "audience":
+            value = AUDIENCES.get(value, value)
+        if isinstance(value, list):
+            value = "、".join(str(v) for v in value)
         parts.append(f"{_KEY_LABELS.get(key, key)}：{value}")
     return "；".join(parts)
 
@@ -106,7 +112,7 @@ def render() -> None:
     if table.empty:
         st.info("所选条件下没有记录。")
     else:
-        st.dataframe(table, hide_index=True, key="audit_table")
+        widgets.table(table, "审计记录", "audit_table", hide_index=True)
 
     st.subheader("用户")
     st.caption("只读；新增、停用账号和修改密码用命令行 python -m data.users（见 README）。")

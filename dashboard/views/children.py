@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_topics as ct, engine, widgets
+from dashboard import charts_topics as ct, widgets
 from queries import fmt, topics_children
 from queries.registry import by_key, group
 from queries.topics_common import level_below, region_row
@@ -13,16 +13,15 @@ PER_10K = "每万名未成年人在册数"
 
 
 def render() -> None:
-    page = ct.open_page("儿童底数")
+    page = ct.open_page("儿童底数", topics_children.page)
     if page is None:
         return
-    ctx, now = page.ctx, page.now
-    month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
+    ctx, now, model = page.ctx, page.now, page.model
+    month, region = ctx["month"], ctx["region"]
     reg = by_key()
     roll = "在册口径（统计至今天）" if ctx["early"] else "月末在册口径"
     st.caption(f"{fmt.as_of(month)} · {roll} · 对比：{page.label}")
-    own = engine.ask(topics_children.children_by_region, scope, month, ctx["level"], region)
-    mine = region_row(own, region)
+    mine = region_row(model["own"], region)
     per_10k = None if mine is None else mine["per_10k"]
     population = None if mine is None else mine["minor_population"]
 
@@ -43,23 +42,22 @@ def render() -> None:
         categories = group("child_categories")
         values = [now[i.key] for i in categories]
         ct.plot(ct.hbars([i.label for i in categories], values, [fmt.count(v) for v in values],
-                         widgets.chart_title("在册儿童分类", "人", month), height=330, axis_title="人数（人）"))
+                         fmt.chart_title("在册儿童分类", "人", month), height=330, axis_title="人数（人）"))
     with right:
-        flow = engine.ask(topics_children.children_monthly, scope, month, ctx["level"], region)
-        ct.plot(ct.monthly_flow(flow, widgets.chart_title("近 12 个月新增、退出与在册", "人", month)))
+        ct.plot(ct.monthly_flow(model["flow"], fmt.chart_title("近 12 个月新增、退出与在册", "人", month)))
         if ctx["early"]:
             st.caption("最后一个月是进行中的本月：新增、退出只统计到今天。")
     widgets.definition_note(reg["children_total"], reg["children_new"], reg["children_exited"])
 
-    _by_area(ctx, reg)
+    _by_area(ctx, model, reg)
 
 
-def _by_area(ctx: dict, reg: dict) -> None:
-    month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
+def _by_area(ctx: dict, model: dict, reg: dict) -> None:
+    month = ctx["month"]
     sub_level = level_below(ctx["level"])
     unit = "乡镇（街道）" if sub_level == "township" else "县区"
     st.subheader(f"分{unit}")
-    subs = engine.ask(topics_children.children_by_region, scope, month, sub_level, region)
+    subs = model["subs"]
     if subs.empty:
         widgets.no_data(f"所选区域下没有{unit}。")
         return
@@ -67,17 +65,17 @@ def _by_area(ctx: dict, reg: dict) -> None:
     known = subs["per_10k"].notna()
     left, right = st.columns(2)
     with left:
-        data = subs.sort_values("children_total", ascending=False).head(TOP)
+        rows = subs.sort_values("children_total", ascending=False).head(TOP)
         title = f"各{unit}{total.label}" if len(subs) <= TOP else f"{total.label}最多的 {TOP} 个{unit}"
-        ct.plot(ct.hbars(data["region_name"], data["children_total"], [fmt.count(v) for v in data["children_total"]],
-                         widgets.chart_title(title, "人", month), axis_title=fmt.header(total)))
+        ct.plot(ct.hbars(rows["region_name"], rows["children_total"], [fmt.count(v) for v in rows["children_total"]],
+                         fmt.chart_title(title, "人", month), axis_title=fmt.header(total)))
     with right:
         if known.any():
-            data = subs[known].sort_values("per_10k", ascending=False).head(TOP)
-            ct.plot(ct.hbars(data["region_name"], data["per_10k"],
-                             [f"{fmt.half_up(v, 1):,.1f}" for v in data["per_10k"]],
-                             widgets.chart_title(f"各{unit}每万名未成年人中{total.label}", "人", month),
-                             colours=[ct.ORANGE] * len(data), axis_title=f"{PER_10K}（人）"))
+            rows = subs[known].sort_values("per_10k", ascending=False).head(TOP)
+            ct.plot(ct.hbars(rows["region_name"], rows["per_10k"],
+                             [f"{fmt.half_up(v, 1):,.1f}" for v in rows["per_10k"]],
+                             fmt.chart_title(f"各{unit}每万名未成年人中{total.label}", "人", month),
+                             colours=[ct.ORANGE] * len(rows), axis_title=f"{PER_10K}（人）"))
         else:
             st.info(f"各{unit}的未成年人口未填报，不计算{PER_10K}。")
     missing = int((~known).sum())
@@ -87,8 +85,7 @@ def _by_area(ctx: dict, reg: dict) -> None:
     if len(over):
         st.warning("数据异常：在册儿童多于未成年人口，请核对人口或儿童所在村：" + "、".join(over["region_name"].head(10)))
 
-    towns = subs if sub_level == "township" else engine.ask(topics_children.children_by_region, scope, month,
-                                                            "township", region)
+    towns = model["towns"]
     if towns.empty:
         return
     table = pd.DataFrame({"乡镇（街道）": towns["region_name"], "所属县区": towns["parent_name"],
@@ -103,7 +100,7 @@ def _by_area(ctx: dict, reg: dict) -> None:
     config[table.columns[-1]] = st.column_config.NumberColumn(table.columns[-1], format="%.1f")
     with st.expander(f"分乡镇（街道）明细（{fmt.count(len(table))} 个）", expanded=ctx["is_county"]):
         st.dataframe(table, hide_index=True, column_config=config, placeholder="—")
-    ct.csv_button(table, "下载分乡镇儿童底数（CSV）", f"儿童底数_分乡镇_{month}.csv", key="children_csv")
+    ct.list_button(table, "下载分乡镇儿童底数（Excel）", "儿童底数_分乡镇", key="children_xlsx")
     st.caption(f"{PER_10K} = 在册儿童 ÷ 区划表中的未成年人口 × 10,000；人口未知或为 0 时为空。")
 
 

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, engine, filters, widgets
-from queries import compare, fmt
-from queries.periods import in_progress
+from dashboard import engine, exporting, filters, widgets
+from exports import figures
+from queries import cockpit, fmt
 from queries.registry import by_key, group, group_keys
 
 # Which indicators each section shows is the registry's `groups` (indicators.yaml), not a list typed here.
@@ -20,23 +20,21 @@ def render() -> None:
     month, region, scope = filters.month(), filters.region(), filters.viewer_scope()
     name = filters.region_name(region)
     st.title(f"{name} 未成年人保护工作驾驶舱")
-    snap = engine.ask(compare.snapshot, scope, month, region)
-    if "now" not in snap.index or snap.loc["now"].isna().all():
+    # One call for the whole page, the same one the meeting pack and the cockpit PDF make: they cannot disagree.
+    model = engine.ask(cockpit.model, scope, month, region)
+    if not model["has_data"]:
         widgets.no_data()
         return
-    is_county = filters.region_level(region) == "county"
     ctx = {
-        "month": month, "region": region, "scope": scope, "is_county": is_county, "reg": by_key(),
-        "now": snap.loc["now"], "before": snap.loc[filters.compare()], "prev_month": snap.loc["prev_month"],
+        **model, "scope": scope, "reg": by_key(), "before": model[filters.compare()],
         "label": filters.COMPARISONS[filters.compare()],
-        # A county is set against its city by numbers only: the city's own value and the county's rank among
-        # the city's counties (a county account sees no other county).
-        "ranks": engine.ask(compare.peer_rank, scope, month, region, NETWORK_KEYS + WORK_KEYS) if is_county else {},
-        "city": _city_row(scope, month, region) if is_county else None,
     }
-    early = " · 本月尚未结束：走访等月内累计的指标暂不评色" if in_progress(month) else ""
+    early = " · 本月尚未结束：走访等月内累计的指标暂不评色" if ctx["early"] else ""
     st.caption(f"{fmt.as_of(month)} · 颜色按口径说明中的达标线：绿 达标 / 黄 接近 / 红 落后 / 紫 数据异常"
                f"{early} · 对比：{ctx['label']}")
+    exporting.files_menu([("meeting", "pptx", "会议材料（PPT）"), ("briefing", "docx", "情况通报（Word）"),
+                          ("cockpit", "pdf", "驾驶舱（PDF）")], month=month, key="cockpit_files",
+                         label="导出会议材料")
     shown = list(SECTIONS)
     if filters.meeting():  # one idea per screen on the projector
         chosen = st.segmented_control("本屏内容", shown, format_func=SECTIONS.get, default="children",
@@ -46,11 +44,6 @@ def render() -> None:
         if not filters.meeting():  # in meeting mode the section button above already names it
             st.subheader(SECTIONS[key])
         DRAW[key](ctx)
-
-
-def _city_row(scope, month: str, region: str):
-    reference = engine.ask(compare.reference, scope, month, region)
-    return None if reference.empty else reference.iloc[0]
 
 
 def _lines(ctx: dict, key: str) -> list[str]:
@@ -79,7 +72,7 @@ def _children(ctx: dict) -> None:
     with right:
         counts = {ind.label: now[ind.key] for ind in group("child_categories")}
         height = 260 if filters.meeting() else 300
-        st.plotly_chart(charts.category_bars(counts, widgets.chart_title("在册儿童分类", "人", ctx["month"]),
+        st.plotly_chart(figures.category_bars(counts, fmt.chart_title("在册儿童分类", "人", ctx["month"]),
                                              height=height), config={"displayModeBar": False})
 
 
@@ -91,38 +84,35 @@ def _cards(keys: list[str]):
 
 
 def _reds(ctx: dict) -> None:
-    reds = engine.ask(compare.red_list, ctx["scope"], ctx["month"], ctx["region"], group_keys("red_list"))
-    if in_progress(ctx["month"]):
+    reds = ctx["reds"]
+    if ctx["early"]:
         st.caption("本月尚未结束：走访完成率等月内累计的指标不计入红色名单，月末后再评。")
     if reds.empty:
         st.success("本月没有红色指标的乡镇（街道）。")
         return
     shown = reds.rename(columns={"region_name": "乡镇（街道）", "parent_name": "所属县区",
                                  "reds": "红色指标数", "red_indicators": "红色指标"})
-    st.dataframe(shown.head(15), hide_index=True, placeholder="—")
+    widgets.table(shown.head(15), "红色指标乡镇", "reds_table", hide_index=True, placeholder="—")
     if len(reds) > 15:
         st.caption(f"共 {len(reds)} 个乡镇（街道）有红色指标，此处列出前 15 个；完整名单见“指标总表”。")
 
 
 def _trend(ctx: dict) -> None:
-    reg, month, region = ctx["reg"], ctx["month"], ctx["region"]
-    level = "county" if ctx["is_county"] else "city"
-    trend = engine.ask(compare.trend, ctx["scope"], month, level, region)
-    trend = trend[trend["region_code"] == region] if "region_code" in trend else trend
+    month, trend = ctx["month"], ctx["trend"]
     left, right = st.columns(2)
     height = 320 if filters.meeting() else 380  # both charts and their legends on a 720-px projector
     with left:
-        st.plotly_chart(charts.trend_rates(trend, group("trend_monthly"),
-                                           widgets.chart_title("月度指标走势", "%", month), height=height),
+        st.plotly_chart(figures.trend_rates(trend, group("trend_monthly"),
+                                           fmt.chart_title("月度指标走势", "%", month), height=height),
                         config={"displayModeBar": False})
     with right:
         # Year-to-date rates restart every January; drawn apart so the January drop is not read as a collapse.
-        st.plotly_chart(charts.trend_rates(trend, group("trend_ytd"),
-                                           widgets.chart_title("本年累计指标", "%", month),
+        st.plotly_chart(figures.trend_rates(trend, group("trend_ytd"),
+                                           fmt.chart_title("本年累计指标", "%", month),
                                            height=height),
                         config={"displayModeBar": False})
     st.caption("本年累计指标每年 1 月重新起算，1 月的回落不是下滑。"
-               + ("最后一个点是进行中的本月，只统计到今天，月内累计的指标偏低属正常。" if in_progress(month) else ""))
+               + ("最后一个点是进行中的本月，只统计到今天，月内累计的指标偏低属正常。" if ctx["early"] else ""))
     widgets.definition_note(*group("trend_monthly"), *group("trend_ytd"))
 
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import engine, filters
+from dashboard import engine, filters, widgets
 from queries import catalog, fmt, reporting
 from queries.registry import ACCRUAL_WORDS, DIRECTION_WORDS, UNIT_WORDS, load_registry, rule_text, target_text
 
@@ -40,7 +40,7 @@ def _freshness() -> None:
                           "最近导入": fresh["last_import"].fillna(fmt.NO_DATA)})
     st.caption("当前行数是数据库现在保存的、本账号查看范围内的行数：同一记录重新导入会覆盖原行，不会重复计数。"
                "最近导入为本地时间。")
-    st.dataframe(table, hide_index=True, width="content", placeholder=fmt.NO_DATA)
+    widgets.table(table, "数据行数", "rows_table", hide_index=True, width="content", placeholder=fmt.NO_DATA)
 
 
 def _dated(day, gap, unit: str = "天") -> str:
@@ -75,7 +75,8 @@ def _unit_table(frame: pd.DataFrame, level: str, one_county: bool) -> None:
     # The unit's name stays in view when a narrow screen scrolls the dates sideways.
     config = {c: st.column_config.TextColumn(c, pinned=True) for c in out.columns[:out.columns.get_loc(name) + 1]}
     config.update({c: st.column_config.NumberColumn(c, format="localized") for c in ("当月走访（次）", "当月新纳入（人）")})
-    st.dataframe(out, hide_index=True, column_config=config, placeholder=fmt.NO_DATA)
+    widgets.table(out, f"报送情况_{name}", f"reporting_{level}", hide_index=True, column_config=config,
+                  placeholder=fmt.NO_DATA)
 
 
 def _reporting() -> None:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_topics as ct, engine, widgets
+from dashboard import charts_topics as ct, widgets
 from queries import fmt, judge, topics_funds
 from queries.registry import by_key, group
 
@@ -11,11 +11,11 @@ NO_BUDGET = "有支出但没有本年度预算"
 
 
 def render() -> None:
-    page = ct.open_page("资金")
+    page = ct.open_page("资金", topics_funds.page)
     if page is None:
         return
-    ctx, now = page.ctx, page.now
-    month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
+    ctx, now, model = page.ctx, page.now, page.model
+    month = ctx["month"]
     reg = by_key()
     ind = reg["fund_execution_rate"]
     pace = reg[ind.thresholds["relative_to"]]  # what the rate is judged against (序时进度)
@@ -35,30 +35,29 @@ def render() -> None:
         widgets.no_data(f"所选区域没有 {month[:4]} 年度的资金预算数据。")
         return
 
-    by_type = engine.ask(topics_funds.funds_by_type, scope, month, region)
-    monthly = engine.ask(topics_funds.funds_monthly, scope, month, region)
+    by_type, monthly = model["by_type"], model["monthly"]
     _warnings(by_type, ind, month)
     left, right = st.columns(2)
     with left:
         shown = by_type[(by_type["budget"] > 0) | (by_type["spent"] > 0)]
         _execution_bars(shown, shown["fund_name"], ind, month,
-                        widgets.chart_title("分资金类别预算执行率", "%", month))
+                        fmt.chart_title("分资金类别预算执行率", "%", month))
     with right:
-        ct.plot(ct.spending_curve(monthly, widgets.chart_title("累计支出占年度预算", "%", month)))
+        ct.plot(ct.spending_curve(monthly, fmt.chart_title("累计支出占年度预算", "%", month)))
         if ctx["early"]:
             st.caption(f"最后一个点是进行中的本月，支出只统计到今天；{pace.name}按本年已过天数计。")
     widgets.definition_note(ind, pace)
 
     if not ctx["is_county"]:
-        counties = engine.ask(topics_funds.funds_by_county, scope, month, region)
+        counties = model["counties"]
         st.subheader("分县区")
         data = counties.sort_values("execution_rate", na_position="first")
-        _execution_bars(data, data["region_name"], ind, month, widgets.chart_title("各县区预算执行率", "%", month))
+        _execution_bars(data, data["region_name"], ind, month, fmt.chart_title("各县区预算执行率", "%", month))
         silent = counties[counties["budget"] == 0]
         if len(silent):
             st.warning("以下县区没有本年度预算数据：" + "、".join(silent["region_name"]))
 
-    raw = engine.ask(topics_funds.funds_by_county_type, scope, month, region)
+    raw = model["raw"]
     raw = raw.dropna(subset=["fund_type"])
     rate = raw["spent"] / raw["budget"].where(raw["budget"] > 0)
     checks = [reason for _, reason in _judged(raw.assign(execution_rate=rate), ind, month)]
@@ -75,7 +74,7 @@ def render() -> None:
         st.dataframe(detail, hide_index=True, placeholder="—", column_config={
             detail.columns[3]: money, detail.columns[4]: money,
             detail.columns[5]: st.column_config.NumberColumn(format="%.1f")})
-    ct.csv_button(detail, "下载资金明细（CSV）", f"资金_分县区分类别_{month}.csv", key="funds_csv")
+    ct.list_button(detail, "下载资金明细（Excel）", "资金_分县区分类别", key="funds_xlsx")
 
 
 def _judged(frame: pd.DataFrame, ind, month: str) -> list[tuple[str | None, str]]:

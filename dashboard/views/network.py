@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_topics as ct, engine, widgets
+from dashboard import charts_topics as ct, widgets
 from queries import fmt, judge, topics_network
 from queries.registry import by_key, group, target_text
 from queries.topics_common import level_below
@@ -18,11 +18,11 @@ GAP_TABS = {
 
 
 def render() -> None:
-    page = ct.open_page("阵地与队伍")
+    page = ct.open_page("阵地与队伍", topics_network.page)
     if page is None:
         return
-    ctx = page.ctx
-    month, scope, region = ctx["month"], ctx["scope"], ctx["region"]
+    ctx, model = page.ctx, page.model
+    month = ctx["month"]
     reg = by_key()
     st.caption(f"{fmt.as_of(month)} · 县级中心、乡镇工作站、村儿童之家三级阵地与儿童主任、督导员队伍 · 对比：{page.label}")
     cards = group("network_cards")
@@ -30,16 +30,14 @@ def render() -> None:
         with col:
             ct.headline(ind, page)
 
-    levels = engine.ask(topics_network.coverage_by_level, scope, month, ctx["level"], region)
-    sub_level = level_below(ctx["level"])
-    subs = engine.indicator_frame(scope, month, sub_level, region, with_measures=True)
-    _coverage_chart(levels, reg, month)
+    sub_level, subs = level_below(ctx["level"]), model["subs"]
+    _coverage_chart(model["levels"], reg, month)
     st.markdown(f"**分{'乡镇（街道）' if sub_level == 'township' else '县区'}覆盖与持证情况**")
     table = group("network_table")
     if subs.empty:
         widgets.no_data()
     else:
-        widgets.indicator_table(subs, [i for i in table if not subs[i.key].isna().all()], key="network_table",
+        widgets.indicator_table(subs, [i for i in table if not subs[i.key].isna().all()], key="network_table", what="阵地与队伍",
                                 month=month)
         ct.warn_anomalies(subs, table, month)
     widgets.definition_note(*table)
@@ -51,7 +49,7 @@ def render() -> None:
     tabs = st.tabs([f"{GAP_TABS[k][0]}" for k in GAP_TABS])
     for tab, kind in zip(tabs, GAP_TABS):
         with tab:
-            _gap_list(ctx, kind)
+            _gap_list(ctx, kind, model["gaps"][kind])
 
 
 def _coverage_chart(levels: pd.DataFrame, reg: dict, month: str) -> None:
@@ -66,7 +64,7 @@ def _coverage_chart(levels: pd.DataFrame, reg: dict, month: str) -> None:
     states = [v.state for v in verdicts]
     # Each element has its own green line (儿童之家 30 %, 儿童主任 100 % …): a mark on each bar, not one line.
     targets = [(ct.reference(i) or (None,))[0] for i in inds]
-    ct.plot(ct.hbars(names, values, texts, widgets.chart_title("三级阵地与队伍覆盖", "%", month),
+    ct.plot(ct.hbars(names, values, texts, fmt.chart_title("三级阵地与队伍覆盖", "%", month),
                      colours=ct.rate_colours(levels["rate"], states), suffix="%", height=320, targets=targets,
                      axis_title="覆盖率（%）"))
     rules = "；".join(f"{i.label}{target_text(i).removeprefix('达标线')}" for i in inds if i.judged)
@@ -76,9 +74,9 @@ def _coverage_chart(levels: pd.DataFrame, reg: dict, month: str) -> None:
                + (f"紫色为数据异常：{'；'.join(odd)}，请核对阵地、任职台账是否重复。" if odd else ""))
 
 
-def _gap_list(ctx: dict, kind: str) -> None:
+def _gap_list(ctx: dict, kind: str, found: dict) -> None:
     title, unit, parent, grandparent, ended = GAP_TABS[kind]
-    gaps = engine.ask(topics_network.network_gaps, ctx["scope"], ctx["month"], ctx["region"], kind)
+    gaps = found["list"]
     if gaps.empty:
         st.success(f"{fmt.as_of(ctx['month'])}，{title}：0 个。")
         return
@@ -93,23 +91,19 @@ def _gap_list(ctx: dict, kind: str) -> None:
     })
     if not is_post and table[ended].eq("—").all():
         table = table.drop(columns=[ended, "空缺时长"])  # nothing ever closed: the columns would be empty
-    # Villages are summed by township inside a county and by county across the city.
-    by = "parent_name" if (ctx["is_county"] and kind in ("home", "director")) else "grandparent_name"
-    if kind in ("workstation", "supervisor"):
-        by = "parent_name"
-    counts = engine.ask(topics_network.gap_counts, ctx["scope"], ctx["month"], ctx["region"], kind, by)
-    grouping = parent if by == "parent_name" else grandparent
+    counts = found["counts"]
+    grouping = parent if found["by"] == "parent_name" else grandparent
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**共 {fmt.count(len(gaps))} {unit}**")
         st.dataframe(table, hide_index=True, height=min(460, 38 + 35 * len(table)), placeholder="—")
-        ct.csv_button(table, f"下载名单（CSV，{fmt.count(len(table))} 行）", f"{title}_{ctx['month']}.csv", key=f"gap_{kind}")
+        ct.list_button(table, f"下载名单（Excel，{fmt.count(len(table))} 行）", title, key=f"gap_{kind}")
     with right:
         if len(counts) < 2:
             return  # one group only: the count above says it all
         top = counts.head(15)
         ct.plot(ct.hbars(top["name"].fillna("（未知）"), top["gaps"], [fmt.count(v) for v in top["gaps"]],
-                         widgets.chart_title(f"各{grouping.removeprefix('所属')}缺口数", "个", ctx["month"]),
+                         fmt.chart_title(f"各{grouping.removeprefix('所属')}缺口数", "个", ctx["month"]),
                          colours=[ct.ORANGE] * len(top), axis_title="缺口数（个）"), key=f"gap_chart_{kind}")
 
 

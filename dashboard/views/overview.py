@@ -30,7 +30,7 @@ def render() -> None:
         judged = "、".join(i.label for i in monthly if i.judged)
         st.caption(f"本月尚未结束：{'、'.join(i.label for i in monthly)}在月内累计，只统计到今天"
                    + (f"；{judged}月末后再评色。" if judged else "。"))
-    widgets.indicator_table(frame, load_registry(), exact_money=True, month=month)
+    widgets.indicator_table(frame, load_registry(), exact_money=True, month=month, what="指标总表")
     # The same values as the command-line report, under the headers a reader sees (its keys are for machines).
     named = frame.reset_index()[["region_code", "region_name", *(i.key for i in load_registry())]]
     named.columns = ["区划代码", "区划名称", *(fmt.header(i, exact=True) for i in load_registry())]

@@ -11,7 +11,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, engine, filters, maps, widgets
+from dashboard import engine, exporting, filters, maps, widgets
+from exports import figures
 from queries import compare, fmt, geo, judge
 from queries.registry import Indicator, by_key, green_line, group, load_registry, rule_text, target_text
 
@@ -82,7 +83,7 @@ def _rank_change(value) -> str:
 def _displayed(ind: Indicator, column: pd.Series) -> pd.Series:
     """Values in the unit and to the digits officials read (percent, 万元, persons), rounded half up like
     every other figure, so the table never shows a digit the status was not judged on."""
-    return column.astype(float).map(lambda v: v if fmt.is_null(v) else charts.shown_value(ind, v))
+    return column.astype(float).map(lambda v: v if fmt.is_null(v) else figures.shown_value(ind, v))
 
 
 def _number_format(ind: Indicator) -> str:
@@ -177,8 +178,8 @@ def _league_table(league: pd.DataFrame, ind: Indicator, view: View, verdicts: pd
         styled = styled.apply(lambda col, m=mask: [f"color: {fmt.STATE_COLOURS['anomaly']}; font-weight: 700"
                                                    if m.get(code, False) else "" for code in col.index],
                               subset=[column])
-    st.dataframe(styled, column_config=config, hide_index=True, key=key, height=min(36 * len(shown) + 40, 640),
-                 on_select=on_select, selection_mode="single-row", placeholder="—")
+    widgets.table(styled, "排名", key, column_config=config, hide_index=True, height=min(36 * len(shown) + 40, 640),
+                  on_select=on_select, selection_mode="single-row", placeholder="—")
 
 
 def _below(league: pd.DataFrame, ind: Indicator, parent_value) -> pd.DataFrame:
@@ -282,10 +283,10 @@ def _bars(league: pd.DataFrame, ind: Indicator, view: View, verdicts: pd.Series,
         st.caption(f"{word}较多（{len(league)} 个），不画条形图：请在上表中按{ind.label}排序查看。")
         widgets.definition_note(ind)
         return
-    title = widgets.chart_title(f"{view.parent_name}各{word}{ind.label}排名", fmt.unit_label(ind), month)
+    title = fmt.chart_title(f"{view.parent_name}各{word}{ind.label}排名", fmt.unit_label(ind), month)
     is_rate = ind.unit == "rate"
     states = verdicts.map(lambda v: v.state)
-    fig = charts.ranking_bars(league, ind, states, title, average=parent_value if is_rate else None,
+    fig = figures.ranking_bars(league, ind, states, title, average=parent_value if is_rate else None,
                               average_label=f"{view.parent_name}整体")
     st.plotly_chart(fig, config={"displayModeBar": False}, key=f"bars_{view.level}")
     if is_rate:
@@ -356,7 +357,7 @@ def _map(scope, month: str, league: pd.DataFrame, ind: Indicator, view: View, re
         return
     word = LEVEL_WORDS[view.level]
     # The title as text above the map, not in it: plotly does not wrap titles, and at 1280 px it was cut off.
-    st.markdown(f"**{widgets.chart_title(f'{view.parent_name}各{word}{ind.label}', fmt.unit_label(ind), month)}**")
+    st.markdown(f"**{fmt.chart_title(f'{view.parent_name}各{word}{ind.label}', fmt.unit_label(ind), month)}**")
     legend = maps.legend(ind, league, month, reference)
     fig = maps.choropleth(league, ind, shapes, legend, "", height=maps.fit_height(shapes))
     map_key = f"map_{view.level}_{view.parent}"
@@ -423,6 +424,7 @@ def render() -> None:
     city_name = filters.region_name(city) if city else ""
     city_name = "全市" if city_name in ("", city) else city_name
     st.title("县区排名与地图")
+    exporting.files_menu([("briefing", "docx", "情况通报（Word）")], month=month, key="ranking_files")
     if counties.empty:
         widgets.no_data("所选区域没有县级单位。")
         return

@@ -7,7 +7,7 @@ aggregate row as reference, never another county's (queries.scorecard.scorecard)
 import pandas as pd
 import streamlit as st
 
-from dashboard import engine, filters, widgets
+from dashboard import engine, exporting, filters, widgets
 from queries import fmt, judge, scorecard
 from queries.periods import in_progress
 from queries.registry import by_key, rule_text
@@ -37,6 +37,8 @@ def render() -> None:
                f"数据截至 {as_of or '（未记录导入时间）'} · 满分 {sum(c.weight for c in rubric.criteria):g} 分")
     if in_progress(month):
         st.warning("所选月份尚未结束：走访完成率等月内累计的指标只统计到今天，得分偏低。正式考评请选已结束的月份。")
+    exporting.files_menu([("scorecard", "xlsx", "考评工作簿（Excel）"), ("scorecard", "pdf", "考评表（PDF）")],
+                         month=month, key="score_files")
     _headline(scorecard.summary(card))
     _warnings(counties, rubric, month)
 
@@ -218,7 +220,8 @@ def _evidence(card: pd.DataFrame, row: pd.Series, rubric, month: str, scope) -> 
         "状态": [fmt.STATE_LABELS.get(s, "—") if isinstance(s, str) else "—" for s in below[f"status_{key}"]],
     }).sort_values(ind.name, na_position="first")
     number = "%.2f" if money else "localized"
-    st.dataframe(table.style.apply(_status_colours, axis=0, subset=["状态"]), hide_index=True,
+    widgets.table(table.style.apply(_status_colours, axis=0, subset=["状态"]), ind.name, f"evidence_{ind.key}",
+                  hide_index=True,
                  height=min(35 * (len(table) + 1) + 3, 740), column_config={
         scorecard.measure_label(ind.numerator): st.column_config.NumberColumn(format=number),
         scorecard.measure_label(ind.denominator): st.column_config.NumberColumn(format=number),

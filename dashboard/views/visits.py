@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_topics as ct, engine, widgets
+from dashboard import charts_topics as ct, widgets
 from queries import fmt, topics_visits
 from queries.registry import by_key, rule_text
 from queries.topics_common import level_below
@@ -12,18 +12,15 @@ TOP = 20
 
 
 def render() -> None:
-    page = ct.open_page("走访")
+    page = ct.open_page("走访", topics_visits.page)
     if page is None:
         return
-    ctx = page.ctx
-    month, scope, region, early = ctx["month"], ctx["scope"], ctx["region"], ctx["early"]
+    ctx, model = page.ctx, page.model
+    month, early = ctx["month"], ctx["early"]
     reg = by_key()
     ind = reg["visit_completion"]
     st.caption(f"{fmt.as_of(month)} · 在册儿童每月至少走访 1 次 · 对比：{page.label}")
-    own = engine.ask(topics_visits.visit_monthly, scope, month, ctx["level"], region)
-    own = own[own["region_code"] == region] if region in set(own["region_code"]) else own
-    unvisited = engine.ask(topics_visits.unvisited_by_village, scope, month, region)
-    summary = engine.ask(topics_visits.visit_summary, scope, month, ctx["level"], region)
+    own, unvisited, summary = model["own"], model["unvisited"], model["summary"]
     this, last = own.iloc[-1], own.iloc[-2]
 
     cols = st.columns(4)
@@ -45,18 +42,17 @@ def render() -> None:
     if _no_children(page):
         widgets.no_data("所选区域本月没有在册儿童，无需走访。")
         return
-    _warnings(ctx, ind)
+    _warnings(ctx, model, ind)
 
     left, right = st.columns([2, 3])
     with left:
-        ct.plot(ct.rate_trend(own, ind, widgets.chart_title("近 12 个月走访完成率", "%", month)))
+        ct.plot(ct.rate_trend(own, ind, fmt.chart_title("近 12 个月走访完成率", "%", month)))
     with right:
-        _by_township(ctx, ind)
-    sub_level = level_below(ctx["level"])
-    grid = engine.ask(topics_visits.visit_monthly, scope, month, sub_level, region)
+        _by_township(ctx, model["towns"], ind)
+    sub_level, grid = level_below(ctx["level"]), model["grid"]
     if not grid.empty:
         what = "各乡镇（街道）" if sub_level == "township" else "各县区"
-        ct.plot(ct.status_heatmap(grid, ind, widgets.chart_title(f"{what}逐月走访完成率", "%", month)))
+        ct.plot(ct.status_heatmap(grid, ind, fmt.chart_title(f"{what}逐月走访完成率", "%", month)))
         _, states = ct.heat_cells(grid, ind)
         legend = ct.colour_legend(ind, states.to_numpy().ravel()).replace("颜色：", "颜色按格中数值：", 1)
         st.caption(f"格中数字为{fmt.header(ind)}，保留一位小数；{legend}浅灰为无在册儿童。")
@@ -69,7 +65,7 @@ def render() -> None:
     top = unvisited.head(TOP)
     names = [f"{r.region_name}（{r.township_name}）" for r in top.itertuples()]
     ct.plot(ct.hbars(names, top["children_unvisited"], [f"{fmt.count(v)} 人" for v in top["children_unvisited"]],
-                     widgets.chart_title(f"未达要求人数最多的 {min(TOP, len(unvisited))} 个村（社区）", "人", month),
+                     fmt.chart_title(f"未达要求人数最多的 {min(TOP, len(unvisited))} 个村（社区）", "人", month),
                      axis_title="未达要求人数（人）"))
     table = pd.DataFrame({"区划代码": unvisited["region_code"], "村（社区）": unvisited["region_name"],
                           "所属乡镇（街道）": unvisited["township_name"], "所属县区": unvisited["county_name"],
@@ -78,7 +74,7 @@ def render() -> None:
     with st.expander(f"全部 {len(table):,} 个村（社区）"):
         st.dataframe(table, hide_index=True, placeholder="—", column_config={
             c: st.column_config.NumberColumn(c, format="localized") for c in table.columns[4:]})
-    ct.csv_button(table, "下载按村计数名单（CSV）", f"未走访儿童_按村_{month}.csv", key="unvisited_csv")
+    ct.list_button(table, "下载按村计数名单（Excel）", "未走访儿童_按村", key="unvisited_xlsx")
     st.caption("只统计人数，不列儿童个人信息。")
 
 
@@ -86,9 +82,8 @@ def _no_children(page: ct.Page) -> bool:
     return fmt.is_null(page.now["children_total"]) or page.now["children_total"] == 0
 
 
-def _by_township(ctx: dict, ind) -> None:
+def _by_township(ctx: dict, towns: pd.DataFrame, ind) -> None:
     month = ctx["month"]
-    towns = engine.indicator_frame(ctx["scope"], month, "township", ctx["region"])
     towns = towns[towns["children_total"] > 0]
     if towns.empty:
         widgets.no_data("所选区域的乡镇（街道）本月都没有在册儿童。")
@@ -98,17 +93,17 @@ def _by_township(ctx: dict, ind) -> None:
     states = [v.state for v in ct.verdicts(worst, ind, month)]
     labels = ct.township_labels(ctx, worst.index, worst["region_name"])
     ct.plot(ct.hbars(labels, worst[ind.key].astype(float) * 100, [fmt.percent(v) for v in worst[ind.key]],
-                     widgets.chart_title(title, "%", month), colours=ct.rate_colours(worst[ind.key], states),
+                     fmt.chart_title(title, "%", month), colours=ct.rate_colours(worst[ind.key], states),
                      suffix="%", reference=ct.reference(ind), axis_title=fmt.header(ind)))
     st.caption(ct.colour_legend(ind, states))
 
 
-def _warnings(ctx: dict, ind) -> None:
-    towns = engine.indicator_frame(ctx["scope"], ctx["month"], "township", ctx["region"])
+def _warnings(ctx: dict, model: dict, ind) -> None:
+    towns = model["towns"]
     ct.warn_anomalies(towns, [ind], ctx["month"], ct.township_labels(ctx, towns.index, towns["region_name"]))
     if ctx["early"]:
         return  # a month under way has few visits everywhere: comparing it with a whole month flags everyone
-    flagged = engine.ask(topics_visits.visit_warnings, ctx["scope"], ctx["month"], ctx["region"])
+    flagged = model["flagged"]
     silent = flagged[flagged["problem"] == "none"]
     dropped = flagged[flagged["problem"] == "drop"]
     if len(silent):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data.cli import ChineseParser
 from data.db import describe, get_engine, missing_file, resolve_url
 from data.ids import MissingKeyError
-from data.load.result import LoadRefused, mask_text
+from data.load.result import MAX_LISTED, LoadRefused, mask_text
 from data.load.run import load_files
 from data.load.spec import TABLES
 
@@ -124,7 +124,12 @@ def _load(args, url: str, progress) -> int:
     if not result.ok:
         for problem in result.errors:
             print(problem, file=sys.stderr)
-        print(f"共发现 {len(result.errors):,} 处错误，未写入任何数据。", file=sys.stderr)
+        if result.unlisted:
+            print(f"另有 {result.error_count - len(result.errors):,} 处错误未逐条列出（最多逐条列出 {MAX_LISTED:,} 处），"
+                  "按列汇总：", file=sys.stderr)
+            for group in result.unlisted:
+                print(f"  {group}", file=sys.stderr)
+        print(f"共发现 {result.error_count:,} 处错误，未写入任何数据。", file=sys.stderr)
         return BAD_DATA
     total = sum(result.counts.values())
     print(f"导入成功，写入数据库 {_where(url)}：")

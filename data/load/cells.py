@@ -22,6 +22,22 @@ class CellError(ValueError):
         return self.args[0]
 
 
+class Formula(str):
+    """A workbook cell holding a formula whose result was never saved (read.py); its text is "=…".
+
+    Never a value: check.py refuses it before any parser sees it, and nothing evaluates it.
+    """
+
+
+NO_RESULT = ("是公式，但文件中没有保存公式的计算结果（文件不是用 Excel 或 WPS 保存的）；"
+             "请在 Excel 中打开后保存，或把公式改为数值后再导入")
+# What Excel writes in place of a formula's result when the formula fails (also into a CSV it saves).
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+TEXT_MAX = 200  # characters: the longest real name of a region, station or course is a few dozen
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line breaks (Alt+Enter) are kept
+
+
 @dataclass(frozen=True, eq=False)
 class Kind:
     """How one kind of column is read, and how the template and its 说明 sheet present it."""
@@ -53,18 +69,33 @@ def _today() -> date:
     return date.today()
 
 
+def _digits(text: str) -> bool:
+    """Only 0-9: str.isdigit() also passes full-width (３), superscript (²) and other scripts' digits, which
+    int() may refuse and an ID number's hash cannot encode."""
+    return text.isascii() and text.isdigit()
+
+
 # ---------------------------------------------------------------- text and codes
 
 def _text(raw) -> str:
-    return _plain(raw)
+    value = _plain(raw)
+    if value in EXCEL_ERRORS:
+        raise CellError(f"是 Excel 的错误值 {value}（公式出错的结果），请改正后再导入")
+    if len(value) > TEXT_MAX:
+        raise CellError(f"文字过长：最多 {TEXT_MAX} 个字，这里有 {len(value):,} 个")
+    if _CONTROL.search(value):
+        raise CellError("含有不可见的控制字符，请删除后再导入")
+    return value
 
 
 def _code(raw) -> str:
     value = _plain(raw)
-    if len(value) == 12 and value.isdigit():
+    if len(value) == 12 and _digits(value):
         return value
+    if _digits(value):
+        raise CellError(f"区划代码应为 12 位数字（这里是 {len(value):,} 位）")
     if value.isdigit():
-        raise CellError(f"区划代码应为 12 位数字（这里是 {len(value)} 位）")
+        raise CellError("区划代码应为 12 位半角数字 0-9（这里有全角或其他数字）")
     raise CellError("区划代码应为 12 位数字")
 
 
@@ -74,8 +105,10 @@ def _id_number(raw) -> str:
         raise CellError("身份证号被 Excel 存成了数字，后几位已丢失；请把该列设为文本后重新录入")
     value = "".join(ids.normalise(str(raw)).split())
     if len(value) != 18:
-        raise CellError(f"身份证号应为 18 位（这里是 {len(value)} 位）")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        raise CellError(f"身份证号应为 18 位（这里是 {len(value):,} 位）")
+    if not value.isascii() and (value[:17] + value[17].replace("X", "0")).isdigit():
+        raise CellError("身份证号应为半角数字 0-9（这里有全角或其他数字）")
+    if not _digits(value[:17]) or not (_digits(value[17]) or value[17] == "X"):
         raise CellError("身份证号应为 17 位数字加一位数字或 X")
     if not ids.is_valid(value):
         raise CellError("身份证号校验位不正确（GB 11643-1999），请核对号码")
@@ -151,7 +184,7 @@ def _month(raw) -> date:
 
 def _year(raw) -> int:
     text = _plain(raw).removesuffix("年") if not isinstance(raw, bool) else ""
-    if len(text) != 4 or not text.isdigit():
+    if len(text) != 4 or not _digits(text):
         raise CellError("应为四位年份，如 2024")
     value = int(text)
     # A budget is adopted before its year starts, so next year is allowed; later is a typo.
@@ -181,7 +214,10 @@ def _number_text(raw) -> float:
     if isinstance(raw, bool):
         raise CellError("不是有效数字")
     if _is_number(raw):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # a workbook integer of hundreds of digits
+            raise CellError("数值过大") from None
     else:
         # Thousands separators are common in hand-kept ledgers: "1,234.50".
         text = "".join(str(raw).split()).replace(",", "").replace("，", "")
@@ -200,10 +236,15 @@ def _number(raw) -> float:
     return _number_text(raw)
 
 
+INTEGER_MAX = 2**31 - 1  # the stored integer column (PostgreSQL integer)
+
+
 def _integer(raw) -> int:
     value = _number_text(raw)
     if not value.is_integer():
         raise CellError("应为整数")
+    if value > INTEGER_MAX:
+        raise CellError(f"数值过大（最大 {INTEGER_MAX:,}）")
     return int(value)
 
 

@@ -1,16 +1,19 @@
 """Row rules (cells, required, date order, duplicates) and cross-table rules (region levels, known people)."""
 
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable
 
 from data import ids
-from data.load.cells import CellError, Kind, is_blank
+from data.load.cells import NO_RESULT, CellError, Formula, Kind, is_blank
 from data.load.read import ReadError, Sheet, read_file
-from data.load.result import Problem, show
+from data.load.result import MAX_LISTED, Problem, Unlisted, show
 from data.load.spec import TABLES, Field, TableSpec, derive, header_index, header_key
 from data.vocab import LEVEL_LABELS
 
 _MISSING = object()
+ROWS_ENV = "WEIBAO_LOAD_MAX_ROWS"
+DEFAULT_MAX_ROWS = 1_000_000  # data rows per invocation (WEIBAO_LOAD_MAX_ROWS); see data/load/README.md
 
 # Region lookups from the database: codes → level, and which of some hashes a table holds.
 RegionLevels = Callable[[set[str]], dict[str, str]]
@@ -20,15 +23,21 @@ KnownIds = Callable[[TableSpec, set[str]], set[str]]
 class Batch:
     """Everything one invocation read: per table the parsed rows by key, and every problem found."""
 
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes, max_rows: int = DEFAULT_MAX_ROWS):
         self.key = key
+        self.max_rows = max_rows
+        self.rows_read = 0  # data rows of every sheet so far, blank rows not counted
+        self.full = False  # past max_rows: nothing more is read, the load is refused
         # table name → {key tuple: stored values in spec.columns order + (sheet number, row)}
         self.rows: dict[str, dict[tuple, tuple]] = {name: {} for name in TABLES}
         self.sources: dict[str, list[str]] = {name: [] for name in TABLES}
         # identities (region code, child or person hash) of rows that failed: rows referring to
         # them are not blamed a second time for the same mistake
         self.broken: dict[str, set] = {name: set() for name in TABLES}
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = []  # the first MAX_LISTED found
+        # the others, counted per (file, sheet, column): a file of a million bad rows must not list them all
+        self.unlisted: Counter = Counter()
+        self._example: dict[tuple, str] = {}
         self.warnings: list[str] = []
         self.sheets: list[tuple[str, str | None]] = []  # (file, sheet) by sheet number
         self._caches: dict[Kind, dict] = {}  # memo per field kind: raw cell → value or CellError
@@ -38,12 +47,36 @@ class Batch:
     def add_file(self, path, table: str | None = None) -> None:
         """Read one file's loadable sheets; a file that cannot be read becomes a problem."""
         name = Path(path).name
+        if self.full:
+            return  # refused already; reading more would only take time
         try:
             for sheet in read_file(path, table, self.warnings.append):
                 self.add_sheet(sheet)
+                if self.full:
+                    break
         except ReadError as exc:
             number = self._sheet_number(name, exc.sheet)
-            self.problems.append(Problem(name, str(exc), sheet=exc.sheet, order=(number, 0, 0)))
+            self.add_problem(Problem(name, str(exc), sheet=exc.sheet, order=(number, 0, 0)))
+
+    @property
+    def listing(self) -> bool:
+        """Whether the next problem is listed (else only counted)."""
+        return len(self.problems) < MAX_LISTED
+
+    def add_problem(self, problem: Problem) -> None:
+        """Keep a problem to list, or past MAX_LISTED count it under its file, sheet and column."""
+        if self.listing:
+            self.problems.append(problem)
+        else:
+            self._count((problem.file, problem.sheet, problem.column), problem.reason)
+
+    def _count(self, where: tuple, reason: str, times: int = 1) -> None:
+        self.unlisted[where] += times
+        if where not in self._example:
+            self._example[where] = reason
+
+    def unlisted_summary(self) -> list[Unlisted]:
+        return [Unlisted(*where, count, self._example[where]) for where, count in self.unlisted.items()]
 
     def _sheet_number(self, file: str, sheet: str | None) -> int:
         self.sheets.append((file, sheet))
@@ -52,8 +85,11 @@ class Batch:
     def _problem(self, number: int, row: int | None, field: Field | None, position: int,
                  reason: str, value: str | None = None) -> None:
         file, sheet = self.sheets[number]
-        self.problems.append(Problem(file, reason, sheet, row, field.header if field else None,
-                                     value, (number, row or 0, position)))
+        column = field.header if field else None
+        if self.listing:
+            self.problems.append(Problem(file, reason, sheet, row, column, value, (number, row or 0, position)))
+        else:
+            self._count((file, sheet, column), reason)
 
     def _columns(self, number: int, spec: TableSpec, header: tuple) -> list | None:
         """Cell position of every field (None when absent), or None when the header is unusable."""
@@ -73,7 +109,9 @@ class Batch:
         file, sheet = self.sheets[number]
         if unknown:
             # Names, phone numbers and addresses must never reach the database: drop, and say so.
-            self.warnings.append(f"{file} · {sheet}：列 {'、'.join(unknown)} 不在导入格式中，已忽略（不会保存）")
+            named = "、".join(show(name) for name in unknown[:20])  # a cell each, and not thousands of them
+            named += f" 等 {len(unknown):,} 列" if len(unknown) > 20 else ""
+            self.warnings.append(f"{file} · {sheet}：列 {named} 不在导入格式中，已忽略（不会保存）")
         for position, field in enumerate(spec.fields):
             if field.required and field not in found:
                 self._problem(number, None, field, position, "缺少必填列（列名见导入模板）")
@@ -104,10 +142,19 @@ class Batch:
                 for index, (position, field) in enumerate(zip(positions, spec.fields))]
         has_rules = any(f.not_before or isinstance(f.level, tuple) for f in spec.fields)
         count = same = 0
+        room = self.max_rows - self.rows_read
+        if sheet.overflow is not None and (past := sheet.overflow(room)) is not None:
+            self._over_limit(number, past)  # a CSV counted before parsing: refused in about a second
+            return
         for row_number, cells in sheet.rows:
             if _blank_row(cells):
                 continue
             count += 1
+            if count > room:
+                # Bounded time and memory whatever the file: stop here, before holding any more rows.
+                count -= 1
+                self._over_limit(number, row_number)
+                break
             parsed, good = self._parse_row(number, row_number, cells, plan)
             if good and (has_rules or spec.derived):
                 row = dict(zip(field_columns, parsed))
@@ -129,7 +176,8 @@ class Batch:
                 same += 1
             else:
                 self._duplicate(number, row_number, cells, spec, positions, earlier)
-        if count == 0:
+        self.rows_read += count
+        if count == 0 and not self.full:
             # An untouched sheet of the template beside filled ones is normal, not an error.
             self.warnings.append(f"{sheet.file} · {sheet.name}：没有数据行，已跳过")
             return
@@ -154,6 +202,8 @@ class Batch:
             value = cache.get(memo, _MISSING)
             if value is _MISSING:
                 try:
+                    if raw.__class__ is Formula:  # never evaluated, never stored as its text
+                        raise CellError(NO_RESULT)
                     value = parse(raw)
                     if secret:
                         value = ids.hash_id(value, self.key)
@@ -161,11 +211,18 @@ class Batch:
                     value = exc
                 cache[memo] = value
             if value.__class__ is CellError:
-                self._problem(number, row_number, field, index, value.reason, show(raw, secret))
+                self._problem(number, row_number, field, index, value.reason,
+                              show(raw, secret) if self.listing else None)
                 good = False
                 value = _MISSING
             parsed.append(value)
         return parsed, good
+
+    def _over_limit(self, number: int, row_number: int) -> None:
+        self.full = True
+        self._problem(number, row_number, None, 0,
+                      f"数据行超过一次导入的上限 {self.max_rows:,} 行，从这一行起未读取：请把台账按月份或乡镇"
+                      f"拆分成几个文件，分几次导入（上限由环境变量 {ROWS_ENV} 设定）")
 
     def _row_rules(self, number, row_number, cells, spec, positions, row) -> bool:
         """Rules between the columns of one row; False after recording a problem."""
@@ -199,7 +256,7 @@ class Batch:
         shown = " / ".join(show(_cell(cells, positions[spec.fields.index(f)]), f.secret) for f in fields)
         file, sheet = self.sheets[earlier[-2]]
         place = " · ".join(p for p in (file, sheet) if p)
-        self.problems.append(Problem(
+        self.add_problem(Problem(
             self.sheets[number][0],
             f"与 {place} · 第{earlier[-1]}行 的键（{'、'.join(f.header for f in fields)}）相同但内容不同；"
             "同一键只能有一行",
@@ -214,8 +271,9 @@ class Batch:
 
     def cross_check(self, region_levels: RegionLevels, known_ids: KnownIds) -> None:
         """Region levels and references to children and workers, against this run and the database."""
-        self._check_levels(region_levels)
-        self._check_known(known_ids)
+        if not self.full:  # a load over the row limit is refused whatever the references say
+            self._check_levels(region_levels)
+            self._check_known(known_ids)
         self.problems.sort(key=lambda p: p.order)
 
     def _check_levels(self, region_levels: RegionLevels) -> None:
@@ -261,11 +319,17 @@ class Batch:
                 if not missing:
                     continue
                 clear = self._clear_ids(field, missing)
+                reason = f"不是已导入的{field.known}：数据库和本次导入的{field.known}表中都没有这个身份证号"
+                unlisted = {}  # sheet number → problems past MAX_LISTED, counted without being made
                 for values in self.rows[spec.name].values():
                     if values[at] in missing:
-                        self._problem(values[-2], values[-1], field, index,
-                                      f"不是已导入的{field.known}：数据库和本次导入的{field.known}表中都没有这个身份证号",
-                                      ids.mask(clear.get(values[at], "")))
+                        if len(self.problems) < MAX_LISTED:
+                            self._problem(values[-2], values[-1], field, index, reason,
+                                          ids.mask(clear.get(values[at], "")))
+                        else:
+                            unlisted[values[-2]] = unlisted.get(values[-2], 0) + 1
+                for number, times in unlisted.items():
+                    self._count((*self.sheets[number], field.header), reason, times)
 
     def _clear_ids(self, field: Field, hashes: set[str]) -> dict[str, str]:
         """hash → the ID number as read (from the parse memo), for masked messages only."""

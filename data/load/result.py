@@ -9,6 +9,9 @@ from data.cli import minute
 
 # Anything shaped like an ID number is masked wherever it appears, even in the wrong column.
 _ID_LIKE = re.compile(r"\d{15,17}[\dXx]")
+# Errors listed one by one; past this many they are counted per file, sheet and column (a file of a million
+# bad rows, e.g. visits loaded before their children, would otherwise print millions of lines).
+MAX_LISTED = 1_000
 
 
 class LoadRefused(Exception):
@@ -33,9 +36,7 @@ def show(raw, secret: bool = False) -> str:
         text = str(int(raw))
     else:
         text = str(raw).strip()
-    if secret and text:
-        return ids.mask(text)
-    text = mask_text(text)
+    text = ids.mask(text) if secret and text else mask_text(text)
     return text if len(text) <= 60 else text[:57] + "…"
 
 
@@ -61,14 +62,36 @@ class Problem:
         return " · ".join(where) + "：" + self.reason
 
 
+@dataclass(frozen=True)
+class Unlisted:
+    """Errors past MAX_LISTED in one column of one sheet: how many, and the reason of the first."""
+
+    file: str
+    sheet: str | None
+    column: str | None
+    count: int
+    example: str
+
+    def __str__(self) -> str:
+        where = [self.file] + [p for p in (self.sheet,) if p]
+        if self.column is not None:
+            where.append(f"列“{self.column}”")
+        return f"{' · '.join(where)}：另有 {self.count:,} 处（如：{self.example}）"
+
+
 @dataclass
 class LoadResult:
     """The outcome of load_files: nothing was written unless errors is empty."""
 
-    errors: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)  # the first MAX_LISTED errors found, in file order
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # sheet name → rows written
+    unlisted: list[Unlisted] = field(default_factory=list)  # the errors beyond those, counted
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + sum(u.count for u in self.unlisted)

@@ -1,6 +1,7 @@
 """load_files: read every file, check every row, then write all of it in one transaction or nothing."""
 
 import getpass
+import os
 from datetime import datetime
 from typing import Callable, Iterable
 
@@ -9,7 +10,7 @@ from sqlalchemy import insert
 from data import ids, schema
 from data.db import bump_data_version, get_meta, set_meta
 from data.load import write
-from data.load.check import Batch
+from data.load.check import DEFAULT_MAX_ROWS, ROWS_ENV, Batch
 from data.load.result import LoadRefused, LoadResult, Problem
 from data.load.spec import TABLES
 
@@ -34,6 +35,16 @@ def _guard(conn, fingerprint: str, replace_demo: bool) -> bool:
     return demo
 
 
+def max_rows() -> int:
+    """The row limit of one invocation: WEIBAO_LOAD_MAX_ROWS, default 1,000,000."""
+    raw = os.environ.get(ROWS_ENV, "").strip().replace(",", "")
+    if not raw:
+        return DEFAULT_MAX_ROWS
+    if not raw.isdigit() or int(raw) < 1:
+        raise LoadRefused(f"环境变量 {ROWS_ENV} 应为正整数（一次导入最多的数据行数），现在是“{raw}”")
+    return int(raw)
+
+
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -50,13 +61,14 @@ def load_files(paths: Iterable, engine, table: str | None = None, replace_demo: 
     """
     say = progress or (lambda _message: None)
     key = ids.key_from_env()
+    limit = max_rows()
     fingerprint = ids.key_fingerprint(key)
     schema.create_schema(engine)
     with engine.connect() as conn:
         # Refuse before reading: a 700,000-row file should not be parsed only to be turned away.
         _guard(conn, fingerprint, replace_demo)
 
-    batch = Batch(key)
+    batch = Batch(key, limit)
     for path in paths:
         say(f"读取并检查 {path} …")
         batch.add_file(path, table)
@@ -74,10 +86,11 @@ def load_files(paths: Iterable, engine, table: str | None = None, replace_demo: 
                           lambda spec, hashes: write.known_ids(conn, spec, hashes))
         if not batch.problems and batch.total_rows() == 0:
             files = "、".join(dict.fromkeys(file for file, _ in batch.sheets)) or "（没有文件）"
-            batch.problems.append(Problem(files, "没有可导入的数据行：各表都是空的"))
+            batch.add_problem(Problem(files, "没有可导入的数据行：各表都是空的"))
         if batch.problems:
             transaction.rollback()
             result.errors = batch.problems
+            result.unlisted = batch.unlisted_summary()
             return result
         write.tune(conn)
         now, user = datetime.now(), _user()
