@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 8501
 
-.PHONY: run test install system browser demo bench bench-exports clean
+.PHONY: run test install system browser demo bench bench-exports loadtest replica clean
 
 install: $(STAMP)
 
@@ -47,6 +47,14 @@ bench: install
 
 bench-exports: install demo system
 	$(BIN)/python scripts/bench_exports.py
+
+# 20 logged-in browser sessions against one dashboard server for two minutes (loopback only): p50/p95, errors.
+loadtest: install demo system
+	$(BIN)/python scripts/loadtest.py
+
+# A streaming replica of the local PostgreSQL on 127.0.0.1:5433 (docs/scale.md); `scripts/replica.py stop` removes it.
+replica: install
+	$(BIN)/python scripts/replica.py start
 
 clean:
 	rm -rf $(VENV) var artefacts .pytest_cache

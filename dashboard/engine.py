@@ -10,15 +10,27 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from data import settings
 from data.db import describe, get_engine, is_timeout, missing_file, resolve_url, statement_timeout_ms
 from queries import catalog
 from queries.engine import Scope, indicator_frame_for
 
-TTL = 600
-RECENT_MAX = 96  # calls remembered for replay after an import (about a dozen page views)
-WARM_EVERY = 10  # seconds between checks of the data version
-
 log = logging.getLogger(__name__)
+
+
+def _lenient(name: str):
+    # For values needed where a bad one cannot be said on a page (st.cache_data's arguments at import, the
+    # warmer's thread): the default then, while _read() refuses every page with the Chinese message.
+    try:
+        return settings.read(name)
+    except settings.SettingError:
+        return settings.declared(name).value
+
+
+TTL = _lenient("WEIBAO_CACHE_TTL")  # seconds a computed view is kept
+MAX_ENTRIES = _lenient("WEIBAO_CACHE_MAX_ENTRIES")
+VERSION_TTL = _lenient("WEIBAO_DATA_VERSION_TTL")  # seconds before the data version is read again
+
 # What viewers asked for lately, so that after an import the same views are recomputed before anyone
 # waits for them. Keys hold region codes and months only, never rows.
 _recent: OrderedDict = OrderedDict()
@@ -47,13 +59,18 @@ def _read(fn):
         raise DataUnavailable(f"数据库文件不存在：{missing}。运行 make run 会自动生成演示数据；"
                               "导入真实台账请用 python -m data.load。")
     try:
-        with _engine(db_url(), statement_timeout_ms()).connect() as conn:
+        # Every tunable, not only this read's: a bad WEIBAO_* value is named on every page, never guessed at.
+        settings.check()
+        limit = statement_timeout_ms()
+        with _engine(db_url(), limit).connect() as conn:
             return fn(conn)
+    except settings.SettingError as err:
+        raise DataUnavailable(f"看板设置有误：{err}请改正后重启看板。") from None
     except SQLAlchemyError as err:
         if is_timeout(err):
-            log.warning("statement stopped at the time limit (%d ms)", statement_timeout_ms())
+            log.warning("statement stopped at the time limit (%d ms)", limit)
             raise DataUnavailable(
-                f"查询超过 {statement_timeout_ms() / 1000:g} 秒未完成，已中止。请缩小区域或月份范围后重试；"
+                f"查询超过 {limit / 1000:g} 秒未完成，已中止。请缩小区域或月份范围后重试；"
                 "经常出现时请联系管理员。") from err
         # The driver's English goes to the log; the page says it in Chinese (a schema or table gone,
         # the server down: the viewer cannot tell them apart anyway).
@@ -64,7 +81,7 @@ def _read(fn):
         ) from err
 
 
-@st.cache_data(ttl=5, max_entries=4, show_spinner=False)
+@st.cache_data(ttl=VERSION_TTL, max_entries=4, show_spinner=False)
 def _data_version(url: str) -> str:
     return _read(catalog.data_version)
 
@@ -74,7 +91,7 @@ def version() -> str:
     return _data_version(db_url())
 
 
-@st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _call(url: str, version: str, path: str, roots: tuple | None, peers: tuple | None, args: tuple, kwargs: tuple):
     module, name = path.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
@@ -104,10 +121,11 @@ def _frozen(value):
 
 def _remember(url: str, key: tuple) -> None:
     frozen = _frozen((url, key))
+    keep = _lenient("WEIBAO_WARM_RECENT")  # calls remembered for replay after an import
     with _recent_lock:
         _recent[frozen] = (url, key)
         _recent.move_to_end(frozen)
-        while len(_recent) > RECENT_MAX:
+        while len(_recent) > keep:
             _recent.popitem(last=False)
 
 
@@ -139,7 +157,7 @@ def _warm_forever() -> None:
             seen = None
         except Exception:  # noqa: BLE001  (a warming failure must never stop the thread or reach a viewer)
             log.exception("cache warming failed")
-        time.sleep(WARM_EVERY)
+        time.sleep(_lenient("WEIBAO_WARM_EVERY"))  # seconds between checks of the data version
 
 
 @st.cache_resource(show_spinner=False)

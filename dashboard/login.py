@@ -11,6 +11,7 @@ import streamlit as st
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from dashboard import engine
+from data import settings
 from data.auth import DEMO_ACCOUNTS, AccountError, audit_rows, auth_engine, auth_url, ensure_demo_users, \
     get_user, record, verify_login
 from queries import catalog
@@ -20,7 +21,6 @@ log = logging.getLogger(__name__)
 COOKIE = "weibao_session"
 KEY_ENV = "WEIBAO_COOKIE_KEY"
 HOURS_ENV = "WEIBAO_SESSION_HOURS"
-DEFAULT_HOURS = 8
 MIN_KEY = 32
 # The cookie is signed again at most this often while the viewer works: its time is the last activity,
 # so the idle timeout also holds after a reload, without a write to the browser on every click.
@@ -58,17 +58,11 @@ class LoginSetupError(RuntimeError):
 
 
 def session_hours() -> float:
-    """Idle time after which a login ends: WEIBAO_SESSION_HOURS, default 8."""
-    raw = os.environ.get(HOURS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_HOURS
+    """Idle time after which a login ends: WEIBAO_SESSION_HOURS (data/settings.py)."""
     try:
-        hours = float(raw)
-    except ValueError:
-        raise LoginSetupError(f"环境变量 {HOURS_ENV} 应为小时数，现在是“{raw}”。") from None
-    if hours <= 0:
-        raise LoginSetupError(f"环境变量 {HOURS_ENV} 应大于 0，现在是“{raw}”。")
-    return hours
+        return settings.read(HOURS_ENV)
+    except settings.SettingError as err:
+        raise LoginSetupError(str(err)) from None
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,7 +1,7 @@
 """Database URL resolution (flag → WEIBAO_DB_URL → embedded default) and engines, read-only ones for readers."""
 
 import os
-import time
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -9,15 +9,13 @@ from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
+from data import settings
 from data.schema import meta
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "var" / "weibao.sqlite"
 TIMEOUT_ENV = "WEIBAO_STATEMENT_TIMEOUT_MS"
-DEFAULT_TIMEOUT_MS = 15_000
-# SQLite calls the progress handler every this many virtual-machine steps: often enough to stop within a
-# few milliseconds of the limit, rarely enough to cost nothing measurable.
-_PROGRESS_STEPS = 20_000
+DEFAULT_TIMEOUT_MS = settings.declared(TIMEOUT_ENV).value
 
 
 def default_url() -> str:
@@ -78,15 +76,8 @@ def _postgres_read_only(dbapi_conn, _record) -> None:
 
 
 def statement_timeout_ms() -> int:
-    """The dashboard's per-statement limit: WEIBAO_STATEMENT_TIMEOUT_MS, default 15 000; 0 means none."""
-    raw = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT_MS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{TIMEOUT_ENV} 应为毫秒数（整数），现在是“{raw}”") from None
-    return max(value, 0)
+    """The dashboard's per-statement limit in ms: WEIBAO_STATEMENT_TIMEOUT_MS (data/settings.py); 0 means none."""
+    return settings.read(TIMEOUT_ENV)  # settings.SettingError (a ValueError, Chinese) for a bad value
 
 
 def _postgres_time_limit(engine: Engine, limit_ms: int) -> None:
@@ -100,29 +91,31 @@ def _postgres_time_limit(engine: Engine, limit_ms: int) -> None:
 
 
 def _sqlite_time_limit(engine: Engine, limit_ms: int) -> None:
-    """SQLite has no statement timeout: a progress handler aborts a statement once it has run `limit_ms`.
+    """SQLite has no statement timeout: a timer thread interrupts a statement once it has run `limit_ms`.
 
     The clock starts when a statement is sent and keeps running while its rows are fetched (SQLite does
     most of its work then); the next statement restarts it, returning the connection to the pool stops it.
+    An interrupt with no statement running does nothing. A timer, not a progress handler: the handler runs
+    Python every few thousand steps and so needs the GIL, which twenty busy page scripts hold — a 0.5 s
+    query then took 23 s and was stopped at the limit (measured by the load test).
     """
     limit = limit_ms / 1000
 
-    def on_connect(dbapi_conn, record) -> None:
-        deadline = record.info["weibao_deadline"] = [None]
-        dbapi_conn.set_progress_handler(
-            lambda: 1 if deadline[0] is not None and time.monotonic() > deadline[0] else 0, _PROGRESS_STEPS)
+    def stop(info) -> None:
+        timer = info.pop("weibao_timer", None)
+        if timer is not None:
+            timer.cancel()
 
     def on_execute(conn, _cursor, _statement, _params, _context, _many) -> None:
-        holder = conn.info.get("weibao_deadline")
-        if holder is not None:
-            holder[0] = time.monotonic() + limit
+        stop(conn.info)
+        timer = threading.Timer(limit, conn.connection.dbapi_connection.interrupt)
+        timer.daemon = True
+        conn.info["weibao_timer"] = timer
+        timer.start()
 
     def on_checkin(_dbapi_conn, record) -> None:
-        holder = record.info.get("weibao_deadline")
-        if holder is not None:
-            holder[0] = None
+        stop(record.info)
 
-    event.listen(engine, "connect", on_connect)
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine.pool, "checkin", on_checkin)
 

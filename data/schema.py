@@ -5,6 +5,8 @@ from sqlalchemy import (
     PrimaryKeyConstraint, String, Table, Text, delete, insert, select,
 )
 
+from data import measures
+
 metadata = MetaData()
 
 region = Table(
@@ -129,6 +131,25 @@ meta = Table(
 
 DATA_TABLES = (region, child, worker_post, station, visit, training, budget, spending)
 
+# The pages' enrolment-window reads (new children, the 30-day cutoff's month) find a month's children by it.
+Index("ix_child_enrolled", child.c.enrolled_on)
+
+
+def _kept_table(family: str) -> Table:
+    # A float column for money, integers for counts; one row per kept region and month (first day).
+    columns = [Column(m.name, Float if m.unit == "元" else Integer, nullable=False, default=0)
+               for m in measures.kept(family)]
+    return Table(f"kept_{family}", metadata,
+                 Column("region_code", String(12), nullable=False),
+                 Column("month", Date, nullable=False),
+                 *columns,
+                 PrimaryKeyConstraint("region_code", "month"))
+
+
+# Pre-aggregated monthly measures, per region of the kept levels (city, county, township) and month, kept by
+# the loader and the demo builder in the same transaction as the rows they count (data/kept.py).
+KEPT_TABLES = {family: _kept_table(family) for family in measures.FAMILIES}
+
 
 def create_schema(engine) -> None:
     """Create every table that does not exist yet."""
@@ -147,7 +168,7 @@ def analyze(conn, *tables: Table) -> None:
     if conn.dialect.name != "postgresql":
         return
     quote = conn.dialect.identifier_preparer.format_table
-    for table in tables or (*DATA_TABLES, region_closure):
+    for table in tables or (*DATA_TABLES, region_closure, *KEPT_TABLES.values()):
         conn.exec_driver_sql("ANALYZE " + quote(table))
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+from data import settings
 from data.cli import LEVEL_NAMES, minute
 from queries import fmt
 from queries.catalog import is_demo, region_info
@@ -20,7 +21,7 @@ KIND_NAMES = {"meeting": "会议材料", "briefing": "情况通报", "scorecard"
 AUDIENCES = {"internal": "内部", "external": "对外"}
 # Counts from 1 to SMALL_COUNT - 1 are shown as "<SMALL_COUNT" in files for outside readers (对外).
 SMALL_COUNT_ENV = "WEIBAO_SMALL_COUNT"
-SMALL_COUNT_DEFAULT = 5
+SMALL_COUNT_DEFAULT = settings.declared(SMALL_COUNT_ENV).value
 CONFIDENTIAL = "内部资料 注意保密"
 
 
@@ -29,12 +30,10 @@ class ExportError(ValueError):
 
 
 def small_count_threshold() -> int:
-    raw = os.environ.get(SMALL_COUNT_ENV, "").strip()
-    if not raw:
-        return SMALL_COUNT_DEFAULT
-    if not raw.isdigit() or int(raw) < 1:
-        raise ExportError(f"{SMALL_COUNT_ENV} 应为正整数：{raw}")
-    return int(raw)
+    try:
+        return settings.read(SMALL_COUNT_ENV)
+    except settings.SettingError as err:
+        raise ExportError(str(err)) from None
 
 
 def os_user() -> str:
@@ -171,7 +170,14 @@ def content_scope(conn, viewer: Scope, region: str) -> tuple[Scope, dict]:
 def prepare(conn, kind: str, region: str, *, month: str | None = None, week: str | None = None,
             user: str | None = None, audience: str = "internal", viewer: Scope | None = None,
             now: datetime | None = None) -> Job:
-    """Check what was asked and describe the export; ExportError (Chinese) for a bad region, month or week."""
+    """Check what was asked and describe the export; ExportError (Chinese) for a bad region, month or week,
+    or a bad WEIBAO_* setting."""
+    try:
+        # Every tunable before any file is begun: a bad weekly threshold read half-way through a build
+        # would otherwise be one more 未能生成 line instead of the variable named.
+        settings.check()
+    except settings.SettingError as err:
+        raise ExportError(str(err)) from None
     if kind not in KIND_NAMES:
         raise ExportError(f"未知的导出类型：{kind}（可用：{'、'.join(KIND_NAMES)}）")
     if audience not in AUDIENCES:

@@ -17,7 +17,7 @@ from data.cli import LEVEL_NAMES
 from exports.job import CONFIDENTIAL, Job
 from queries import fmt
 from queries.registry import Indicator, by_key, rule_text
-from queries.scorecard import MEASURE_LABELS
+from data.measures import by_name as measures_by_name
 
 # How a column is written. rate: a fraction (as the engine divides) shown as a percentage; percent: a number
 # already multiplied by 100; wan: 元 written in 万元; yuan: exact 元; count: people or places, hidden 1..4
@@ -50,7 +50,6 @@ COMMON = {
     "status": ("状态", "text"),
 }
 # Measures counting places rather than people.
-PLACE_MEASURES = ("counties", "townships", "villages")
 # Header endings of a frame the caller already laid out in Chinese, and how such a column is written.
 SUFFIX_KINDS = (("（%）", "percent"), ("（万元）", "number1"), ("（元）", "yuan"), ("（分）", "points"),
                 ("（人）", "count"), ("（个）", "count"), ("（户）", "count"), ("（名）", "integer"))
@@ -130,10 +129,6 @@ class Sheet:
     exact_money: bool = False
 
 
-def _place_measure(name: str) -> bool:
-    return name in PLACE_MEASURES or any(name.startswith(f"{p}_") for p in PLACE_MEASURES)
-
-
 def describe(name: str, header: str | None = None, frame: pd.DataFrame | None = None,
              exact_money: bool = False) -> Column:
     """The Column for one frame column: a registry key by its unit, an engine measure or common column by
@@ -144,10 +139,11 @@ def describe(name: str, header: str | None = None, frame: pd.DataFrame | None = 
     if name in COMMON:
         text, kind = COMMON[name]
         return Column(name, header or text, kind)
-    if name in MEASURE_LABELS:
-        unit = "个" if _place_measure(name) else "人"
-        label = MEASURE_LABELS[name] + ("数" if unit == "个" else "")
-        return Column(name, header or f"{label}（{unit}）", "count")
+    measure = measures_by_name().get(name)
+    if measure is not None and measure.shown and measure.unit in ("人", "个", "次"):
+        # A place count reads 'X数（个）' ('县级单位数（个）'); a person count 'X（人）'.
+        label = measure.label + ("数" if measure.unit == "个" else "")
+        return Column(name, header or f"{label}（{measure.unit}）", "count")
     title = header or str(name)
     for ending, kind in SUFFIX_KINDS:
         if title.endswith(ending):

@@ -38,7 +38,7 @@ def body(data: dict, job: Job) -> str:
     chart = pdf.section(f"走访：本周、上周与{MARKERS[h['pace_mode']]}", _visit_chart(data["by_area"], h, wk, job))
     summary = pdf.section("本周要点", _headline(h, job) + _warnings(h, wk, job))
     parts = [pdf.columns(summary, chart, widths=("45%", "55%")),
-             pdf.section("14 天无走访的乡镇（街道）", _silent(data["silent"], wk, one_county)),
+             pdf.section(f"{weekly.SILENT_DAYS} 天无走访的乡镇（街道）", _silent(data["silent"], wk, one_county)),
              pdf.section("新增儿童评估（按乡镇计数）", _pending(data["pending"], wk, one_county, job)),
              pdf.section("儿童主任空缺的村（社区）", _vacant(data["vacant"], wk, one_county, job)),
              pdf.section("指标颜色变化（同口径对比）", _changes(data["changes"], data["plan"], wk)),
@@ -68,7 +68,7 @@ def _headline(h: dict, job: Job) -> str:
                  show_badge=False),
         pdf.card(*figures.pace_card(h, count=job.count,
                                     average=lambda v: f"<{job.threshold}" if job.hides(v) else figures.per_day(v))),
-        pdf.card("14 天无走访乡镇", f"{c(h['silent'])} 个", [f"共 {c(h['townships'])} 个乡镇（街道）"],
+        pdf.card(f"{weekly.SILENT_DAYS} 天无走访乡镇", f"{c(h['silent'])} 个", [f"共 {c(h['townships'])} 个乡镇（街道）"],
                  "red" if h["silent"] else "green"),
         pdf.card("新增儿童待评估", f"{c(h['due_soon'])} 人", ["纳入未满 30 天、两项评估未完成"],
                  "yellow" if h["due_soon"] else None),
@@ -140,7 +140,7 @@ def _visit_table(frame, h: dict, one_county: bool, job: Job) -> str:
 
 def _silent(frame, wk: Week, one_county: bool) -> str:
     if frame.empty:
-        return pdf.message(f"所有乡镇（街道）在 {wk.sunday} 之前的 14 天内都有走访记录。")
+        return pdf.message(f"所有乡镇（街道）在 {wk.sunday} 之前的 {weekly.SILENT_DAYS} 天内都有走访记录。")
     headers = ["乡镇（街道）"] + ([] if one_county else ["所属县区"]) + ["最近走访日期", "已无走访天数"]
     rows = []
     for r in frame.to_dict("records"):
@@ -148,7 +148,7 @@ def _silent(frame, wk: Week, one_county: bool) -> str:
         days = fmt.NO_DATA if fmt.is_null(r["days_silent"]) else f"{int(r['days_silent'])} 天"
         rows.append([r["region_name"]] + ([] if one_county else [r["county_name"]]) + [last, pdf.cell(days, "red")])
     start = wk.sunday - timedelta(days=weekly.SILENT_DAYS - 1)
-    note = f"{wk.sunday} 及之前 14 天（{start:%Y-%m-%d} 起）没有任何走访记录的乡镇（街道）。"
+    note = f"{wk.sunday} 及之前 {weekly.SILENT_DAYS} 天（{start:%Y-%m-%d} 起）没有任何走访记录的乡镇（街道）。"
     return pdf.table(headers, rows, {len(headers) - 1}) + pdf.paragraph(note, "note")
 
 

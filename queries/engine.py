@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, bindparam, text
 
+from data import measures as measures_declared
+from data.measures import MAX_VISITS_KEPT
 from data.vocab import LEVEL_ORDER
 from queries.periods import Month, Period
 from queries.registry import Indicator, load_registry
 
 SQL_DIR = Path(__file__).with_name("sql")
-FAMILIES = ("children", "visits", "network", "workforce", "funds")
-RISK_KEYS = ("red", "orange", "yellow", "green", "unassessed")
+FAMILIES = measures_declared.FAMILIES
+RISK_KEYS = measures_declared.RISK_KEYS
 
 
 ROLES = ("city", "county", "inspector", "admin")  # 市级, 县级, 督查, 管理员
@@ -108,14 +110,31 @@ def _statement(body: str, params: dict):
     # Dates are bound with the Date type so SQLite gets ISO text and PostgreSQL a real date.
     statement = text(body)
     used = statement._bindparams  # only names that occur in this text may be typed
-    binds = [bindparam(k, expanding=True) for k in ("roots", "scope") if k in used]
+    binds = [bindparam(k, expanding=True) for k in ("roots", "scope", "target_codes") if k in used]
     binds += [bindparam(k, type_=Date) for k, v in params.items() if isinstance(v, date) and k in used]
     return statement.bindparams(*binds)
 
 
+def _execute(conn, body: str, params: dict):
+    return conn.execute(_statement(body, params), params)
+
+
 def _run(conn, body: str, params: dict) -> pd.DataFrame:
-    result = conn.execute(_statement(body, params), params)
-    return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+    result = _execute(conn, body, params)
+    names, rows = list(result.keys()), result.fetchall()
+    return pd.DataFrame({name: _column(values) for name, values in zip(names, zip(*rows))} if rows else
+                        {name: pd.Series([], dtype=object) for name in names}, columns=names)
+
+
+def _column(values: tuple):
+    """One result column with the dtype pandas would infer from the rows (int64, float64, bool, str, object).
+
+    Column by column, numbers straight into numpy: building the frame from row mappings spent more time in
+    type checks than SQLite spent in the query."""
+    array = np.array(values)
+    if array.dtype.kind in "iuf" and array.ndim == 1:
+        return array
+    return pd.Series(list(values), dtype=object).infer_objects()
 
 
 # Statements that read no child data and so run without a scope. Each says why; tests/test_scope_structure.py
@@ -123,6 +142,8 @@ def _run(conn, body: str, params: dict) -> pd.DataFrame:
 UNSCOPED = {
     "top_regions": "defines what 'everything' means: the codes of the regions with no parent",
     "viewer_region": "one region's level and parent, read to build a login's scope before there is one",
+    "kept_state": "the months the kept measures cover and the last date loaded: dates, no child data",
+    "targets_listed": "the CTE `target` as targets.sql, run with the caller's :scope, returned it",
 }
 _TARGET = re.compile(r"\b(?:FROM|JOIN)\s+target\b", re.IGNORECASE)
 
@@ -143,16 +164,66 @@ def scoped(conn, name: str, params: dict, ctes: tuple[tuple[str, str], ...] = ()
     `params` must carry the scope (scope_params, or :scope of a scope check) unless the statement is in
     UNSCOPED; a file that reads `target` gets it as a CTE, followed by any extra `ctes` (name, body).
     """
+    # A page asks the same statement more than once (a list and its totals): answered once per connection,
+    # which the dashboard opens per cached call. Copies, since callers add columns to what they get.
+    key = ("scoped", name, _frozen(params), ctes)
+    memo = _memo(conn)
+    if key not in memo:
+        memo[key] = _run(conn, *_scoped_statement(conn, name, params, ctes))
+    return memo[key].copy()
+
+
+def _frozen(params: dict) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+def scoped_columns(conn, name: str, params: dict, ctes: tuple[tuple[str, str], ...] = ()) -> dict:
+    """scoped() as {column: numpy array}, for wide numeric results read straight into arrays (the kept
+    measures): the same door and scope check, without building a frame that is taken apart at once."""
+    result = _execute(conn, *_scoped_statement(conn, name, params, ctes))
+    names, rows = list(result.keys()), result.fetchall()
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    return {n: np.array(v if v else [], dtype=object if not v else None) for n, v in zip(names, columns)}
+
+
+def _scoped_statement(conn, name: str, params: dict, ctes) -> tuple[str, dict]:
     if name not in UNSCOPED and "scope" not in params:
         raise ScopeMissing(f"查询 {name} 未绑定查看范围（须经 scope_params），已拒绝执行")
-    parts = ([("target", sql("targets"))] if uses_target(name) else []) + list(ctes)
+    parts = list(ctes)
+    if uses_target(name):
+        codes = _target_codes(conn, params)
+        if codes is None:
+            parts.insert(0, ("target", sql(_targets_file(params))))
+        else:
+            parts.insert(0, ("target", sql("targets_listed")))
+            params = {**params, "target_codes": codes or [""]}
     body = sql(name)
     if parts:
         head = ",\n".join(f"{cte} AS (\n{text_}\n)" for cte, text_ in parts)
         # A file with CTEs of its own continues the WITH list instead of opening a second one.
         own = re.match(r"\s*WITH\s+", body, re.IGNORECASE)
         body = f"WITH {head},\n{body[own.end():]}" if own else f"WITH {head}\n{body}"
-    return _run(conn, body, params)
+    return body, params
+
+
+# Above this many target regions the closure is walked in each statement (SQLite binds at most 32,766 values).
+TARGET_LIST_MAX = 5_000
+
+
+def _targets_file(params: dict) -> str:
+    """Which of the two equivalent target statements suits the level (see their comments)."""
+    return "targets_villages" if params.get("level") == "village" else "targets"
+
+
+def _target_codes(conn, params: dict) -> list[str] | None:
+    """The codes of targets.sql for these bind values, run once per connection; None when there are too many
+    to bind (the statement then walks the closure itself)."""
+    memo = _memo(conn)
+    key = ("targets", params.get("level"), tuple(params.get("roots") or ()), tuple(params.get("scope") or ()))
+    if key not in memo:
+        codes = _run(conn, sql(_targets_file(params)), params)["code"].astype(str).tolist()
+        memo[key] = codes if len(codes) <= TARGET_LIST_MAX else None
+    return memo[key]
 
 
 # Per connection (the dashboard opens one per cached call): the top regions and the scope checks already made,
@@ -169,11 +240,26 @@ def _memo(conn) -> dict:
             return {}
 
 
+# The top regions per database and data version, for every connection: finding them reads the whole region
+# table (72,000 rows at province scale), which cost more than the page's kept measures.
+_top_by_version: dict = {}
+
+
 def top_regions(conn) -> list[str]:
     """Regions with no parent in the table: what 'everything' means."""
     memo = _memo(conn)
     if "top" not in memo:
-        memo["top"] = scoped(conn, "top_regions", {})["code"].tolist()
+        version = _meta(conn).get("data_version")
+        key = (str(conn.engine.url), version)
+        if version is None or key not in _top_by_version:
+            found = scoped(conn, "top_regions", {})["code"].tolist()
+            if version is None:
+                memo["top"] = found
+                return found
+            if len(_top_by_version) > 64:
+                _top_by_version.clear()
+            _top_by_version[key] = found
+        memo["top"] = list(_top_by_version[key])
     return memo["top"]
 
 
@@ -230,18 +316,20 @@ def period_params(period: Period) -> dict:
     }
 
 
-PERIOD_COLUMNS = ("month_start", "month_end", "year_start", "year", "due_cutoff", "spend_until")
+PERIOD_COLUMNS = ("month_start", "month_end", "year_start", "year", "due_cutoff", "spend_until",
+                  "cohort_month", "window_from", "window_to")
 
 
-def period_cte(periods: list[Period]) -> tuple[str, dict]:
-    """The CTE body listing the periods one statement computes, with its bind values.
+def period_cte(periods: list[Period], ids: list[int] | None = None) -> tuple[str, dict]:
+    """The CTE body listing the periods one statement computes (numbered by `ids`, default 0, 1, …), with its
+    bind values.
 
     Only numbered bind *names* are generated here; every value is bound, never written into the SQL.
     """
     rows, params = [], {}
-    for i, period in enumerate(periods):
+    for i, period in zip(ids if ids is not None else range(len(periods)), periods):
         values = (period.start, period.end, period.year_start, period.year, period.assessment_cutoff,
-                  period.month_start)
+                  period.month_start, *period.assessment_parts)
         names = [f"p{i}_{column}" for column in PERIOD_COLUMNS]
         params.update(zip(names, values))
         rows.append(f"SELECT {i} AS period_id, "
@@ -249,24 +337,137 @@ def period_cte(periods: list[Period]) -> tuple[str, dict]:
     return "\nUNION ALL\n".join(rows), params
 
 
-def measures_over(conn, periods: list[Period], level: str, region: str | None, scope: Scope,
-                  visit_rule: VisitRule = DEFAULT_VISIT_RULE, families: tuple[str, ...] = FAMILIES) -> pd.DataFrame:
-    """Every measure (counts and sums) per period and target region: one query per family for all periods.
+def kept_state(conn) -> tuple[int, int, date] | None:
+    """The kept measures' months (first, last as year*12 + month - 1) and the last date loaded, or None when
+    this database keeps none (made before they existed) or keeps them for another data version (rows written
+    without refreshing them): then everything is computed from the rows."""
+    memo = _memo(conn)
+    if "kept" not in memo:
+        found = _meta(conn)
+        first, last, day = (found.get(k) for k in ("kept_first_month", "kept_last_month", "data_last_day"))
+        current = (found.get("kept_data_version") or "") == (found.get("data_version") or "")
+        memo["kept"] = (int(first), int(last), date.fromisoformat(day) if day else date.min) \
+            if first and last and current else None
+    return memo["kept"]
 
-    `families` narrows the work when a caller needs only some measures (indicators of the others are null).
-    """
-    if level not in LEVEL_ORDER:
-        raise ValueError(f"unknown level {level!r}")
-    periods_sql, params = period_cte(periods)
-    params.update({"level": level, **visit_rule.params(), **scope_params(conn, scope, region)})
+
+def _meta(conn) -> dict:
+    """The kept measures' facts and the data version, read once per connection."""
+    memo = _memo(conn)
+    if "meta" not in memo:
+        memo["meta"] = scoped(conn, "kept_state", {}).set_index("key")["value"].to_dict()
+    return memo["meta"]
+
+
+def keeps(state, period: Period, visit_rule: VisitRule) -> bool:
+    """Whether the kept measures answer this period exactly: its month is kept, and the period is the whole
+    month or nothing was loaded after its last day (the month in progress, which ends today: the loader
+    refuses later dates); and the visit rule asks no more visits than the kept counts go up to."""
+    if state is None or max(visit_rule.per_level.values(), default=1) > MAX_VISITS_KEPT:
+        return False
+    first, last, last_day = state
+    index = period.start.year * 12 + period.start.month - 1
+    return first <= index <= last and (not period.is_partial or last_day <= period.end)
+
+
+def _kept_pass(conn, params: dict, ctes, families, visit_rule: VisitRule) -> pd.DataFrame:
+    """The families' shown measures from the kept tables, in one statement; the visit rule and the assessment
+    cutoff are applied here, the one place that turns kept parts into measures."""
+    got = scoped_columns(conn, "kept_measures", params, ctes)
+    index = pd.MultiIndex.from_arrays([got["period_id"].astype(np.int64), got["target_code"].astype(object)],
+                                      names=["period_id", "region_code"])
+
+    def count(name: str) -> np.ndarray:
+        # Left joins leave NULL where a family keeps no row for the region and month: every count 0.
+        values = got[name]
+        if values.dtype.kind in "iu":
+            return values.astype(np.int64)
+        return np.array([0 if v is None else v for v in values], dtype=np.int64)
+
+    def money(name: str) -> np.ndarray:
+        return np.array([0.0 if v is None else float(v) for v in got[name]], dtype=float)
+
+    out = {"region_name": pd.array(got["region_name"].astype(object), dtype="str")}
+    need = visit_rule.params()
+    for family in families:
+        if family == "children":
+            out.update({n: count(n) for n in measure_names("children")
+                        if n not in ("assessment_due", "assessed_on_time")})
+            out["assessment_due"] = count("cohort_due") + count("window_due")
+            out["assessed_on_time"] = count("cohort_on_time") + count("window_on_time")
+        elif family == "visits":
+            out["children_visited"] = sum(
+                count(f"on_roll_{risk}") if need[f"need_{risk}"] <= 0 else count(f"visited_{risk}_{need[f'need_{risk}']}")
+                for risk in RISK_KEYS)
+            out["visits_logged"] = count("visits_logged")
+        else:
+            kinds = {m.name: m.unit for m in measures_declared.kept(family)}
+            out.update({n: (money(n) if kinds[n] == "元" else count(n)) for n in measure_names(family)})
+    return pd.DataFrame(out, index=index)
+
+
+def _measures_pass(conn, periods: list[Period], ids: list[int], base: dict, families, visit_rule, kept: bool):
+    periods_sql, params = period_cte(periods, ids)
+    params.update(base)
     ctes = (("period", periods_sql),)
+    if kept:
+        return _kept_pass(conn, params, ctes, families, visit_rule)
     keys = ["period_id", "region_code"]
     frame = scoped(conn, "target_regions", params, ctes).set_index(keys)
     for family in families:
         part = scoped(conn, family, params, ctes)
+        if set(part.columns) - set(keys) != set(measure_names(family)):  # data/measures.py is the list
+            raise RuntimeError(f"queries/sql/{family}.sql gives {sorted(part.columns)}, "
+                               f"data/measures.py declares {measure_names(family)}")
         frame = frame.join(part.set_index(keys), how="left")
-    sums = [c for c in frame.columns if c != "region_name"]
-    frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
+    return frame
+
+
+def measure_names(family: str) -> list[str]:
+    return measures_declared.shown(family)
+
+
+def measures_over(conn, periods: list[Period], level: str, region: str | None, scope: Scope,
+                  visit_rule: VisitRule = DEFAULT_VISIT_RULE, families: tuple[str, ...] = FAMILIES) -> pd.DataFrame:
+    """Every measure (counts and sums) per period and target region.
+
+    Whole months (and the month in progress) inside the kept range are read from the kept monthly measures
+    (data/kept.py): a few rows per target region. Any other period — a week's end in a past month, a month
+    before the kept range, a visit rule beyond the kept counts — is computed from the rows, one query per
+    family for all such periods. Both give the same numbers (tests/test_kept.py).
+    `families` narrows the work when a caller needs only some measures (indicators of the others are null).
+    """
+    if level not in LEVEL_ORDER:
+        raise ValueError(f"unknown level {level!r}")
+    # A page asks for the same measures several times (a snapshot, its ranks, the reference row): once per
+    # connection, which the dashboard opens per cached call, so the memo never outlives a data version.
+    key = ("measures", tuple(periods), level, region, scope, tuple(sorted(visit_rule.per_level.items())),
+           tuple(families))
+    memo = _memo(conn)
+    if key in memo:
+        return memo[key].copy()
+    frame = _measures_over(conn, periods, level, region, scope, visit_rule, families)
+    memo[key] = frame
+    return frame.copy()
+
+
+def _measures_over(conn, periods, level, region, scope, visit_rule, families) -> pd.DataFrame:
+    base = {"level": level, **visit_rule.params(), **scope_params(conn, scope, region)}
+    state = kept_state(conn) if level != "village" else None  # villages are not kept (data/kept.py)
+    use = [keeps(state, p, visit_rule) for p in periods]
+    frames = []
+    for kept in (True, False):
+        ids = [i for i, u in enumerate(use) if u == kept]
+        if ids:
+            frames.append(_measures_pass(conn, [periods[i] for i in ids], ids, base, families, visit_rule, kept))
+    columns = ["region_name", *(m for f in families for m in measure_names(f))]
+    if use and all(use):
+        frame = frames[0]  # numeric already, every column in place (_kept_pass)
+    else:
+        frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+        frame = frame.reindex(columns=columns)
+        sums = columns[1:]
+        frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
     period_ids = frame.index.get_level_values("period_id")
     frame["months_elapsed"] = [periods[i].months_elapsed for i in period_ids]
     frame["months_in_year"] = 12
@@ -281,13 +482,34 @@ def measures(conn, when: Month | Period | str, level: str, region: str | None, s
 
 
 def _ratios(m: pd.DataFrame, level: str, with_measures: bool) -> pd.DataFrame:
-    out = pd.DataFrame({"region_name": m["region_name"]}, index=m.index)
+    # Column arrays, one frame at the end: the same values as divide() column by column, without a copy of the
+    # (period, region) index per indicator, which cost more than the kept measures' statement itself.
+    columns = {"region_name": m["region_name"].to_numpy()}
     for ind in load_registry():
-        out[ind.key] = _value(ind, m, level)
+        columns[ind.key] = _value_array(ind, m, level)
+    out = pd.DataFrame(columns, index=m.index)
     if with_measures:
         extra = [c for c in m.columns if c not in out.columns]
-        out = out.join(m[extra])
+        out = pd.concat([out, m[extra]], axis=1)
     return out
+
+
+def _value_array(ind: Indicator, m: pd.DataFrame, level: str) -> np.ndarray:
+    """_value as an array: null below min_level, where the family was not asked for, and over a 0 denominator."""
+    missing = np.full(len(m), np.nan)
+    if not ind.applies_at(level):
+        return missing
+    needed = [ind.numerator, ind.denominator] if ind.is_ratio else [ind.measure]
+    if any(name not in m.columns for name in needed):
+        return missing
+    as_float = [pd.to_numeric(m[name], errors="coerce").to_numpy(dtype=float) for name in needed]
+    if not ind.is_ratio:
+        return as_float[0]
+    num, den = as_float
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = num / den
+    values[np.isnan(den) | (den == 0)] = np.nan
+    return values
 
 
 def indicators(conn, month: Month | Period | str, level: str, region: str | None = None, *,

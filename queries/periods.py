@@ -1,20 +1,25 @@
 """Months as the indicators see them: parsing, month end E, year start Y, and the 30-day cutoff."""
 
 import calendar
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from data import settings
+
 _MONTH = re.compile(r"^\s*(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?\s*$")
 # Pins "today" for tests and for reproducing a view of a past day; unset in production.
 TODAY_ENV = "WEIBAO_TODAY"
+# A month no table holds, bound where a period needs no kept month (a real date: PostgreSQL types NULLs badly).
+NO_MONTH = date(1, 1, 1)
 
 
 def today() -> date:
-    """The day the product treats as today: WEIBAO_TODAY (YYYY-MM-DD) when set, else the calendar's."""
-    pinned = os.environ.get(TODAY_ENV, "").strip()
-    return date.fromisoformat(pinned) if pinned else date.today()
+    """The day the product treats as today: WEIBAO_TODAY (YYYY-MM-DD) when set, else the calendar's.
+
+    settings.SettingError (a ValueError, in Chinese) when it is set but not a date.
+    """
+    return settings.read(TODAY_ENV) or date.today()
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,21 @@ class Period:
     def assessment_cutoff(self) -> date:
         """E − 30 days: children enrolled after it are not yet due for assessment."""
         return self.end - timedelta(days=30)
+
+    @property
+    def assessment_parts(self) -> tuple[date, date, date]:
+        """How the kept measures answer 'enrolled in [Y, E − 30 days]': the month whose year-to-date
+        enrolment counts cover the whole months (NO_MONTH: none), and the day window after it read from the
+        child table (empty when the cutoff is a month's last day, or falls before Y)."""
+        cutoff, year_start = self.assessment_cutoff, self.year_start
+        if cutoff < year_start:
+            return NO_MONTH, self.end, cutoff  # nothing is due yet this year: an empty window
+        cutoff_month = cutoff.replace(day=1)
+        last_day = calendar.monthrange(cutoff.year, cutoff.month)[1]
+        if cutoff.day == last_day:
+            return cutoff_month, self.end, cutoff
+        before = NO_MONTH if cutoff.month == 1 else cutoff_month.replace(month=cutoff.month - 1)
+        return before, cutoff_month, cutoff
 
 
 @dataclass(frozen=True, order=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from data import measures
 from data.vocab import LEVEL_ORDER
 
 REGISTRY_PATH = Path(__file__).with_name("indicators.yaml")
@@ -106,11 +107,23 @@ def _validate(entry: dict, position: int) -> Indicator:
     return Indicator(**{**entry, "groups": tuple(entry.get("groups", ()))})
 
 
+def _check_measures(ind: Indicator, position: int) -> None:
+    # A misspelt numerator would otherwise read as a missing column and turn the indicator null everywhere.
+    declared = measures.by_name()
+    for role in ("measure", "numerator", "denominator"):
+        name = getattr(ind, role)
+        if name is not None and (name not in declared or not declared[name].shown):
+            raise RegistryError(f"indicators.yaml entry {position} ({ind.key}): {role} '{name}' is not a measure "
+                                f"declared in data/measures.py")
+
+
 @lru_cache(maxsize=4)
 def load_registry(path: Path = REGISTRY_PATH) -> tuple[Indicator, ...]:
     """All indicators in report order."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     indicators = tuple(_validate(e, i + 1) for i, e in enumerate(entries))
+    for i, ind in enumerate(indicators):
+        _check_measures(ind, i + 1)
     keys = [i.key for i in indicators]
     if len(set(keys)) != len(keys):
         raise RegistryError("indicators.yaml: duplicate keys")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from data import measures
 from queries import judge
 from queries.catalog import regions
 from queries.compare import city_of, statuses
@@ -24,18 +25,8 @@ TOP_FIELDS = {"title", "criteria"}
 CRITERION_FIELDS = {"key", "label", "weight", "rule", "target", "floor", "no_data"}
 TOLERANCE = 1e-9  # float noise (0.1 + 0.2) must not cost a county its full points
 
-# What the numerators and denominators of the scorable indicators count, as inspectors read them.
-MEASURE_LABELS = {
-    "counties_with_centre": "有在用救助保护中心的县级单位", "counties": "县级单位",
-    "townships_with_station": "有在用工作站的乡镇（街道）", "townships": "乡镇（街道）",
-    "townships_with_supervisor": "有在岗儿童督导员的乡镇（街道）",
-    "villages_with_home": "有在用儿童之家的村（社区）", "villages": "村（社区）",
-    "villages_with_director": "有在岗儿童主任的村（社区）",
-    "workers_certified": "持证人员", "workers_trained": "本年参训人员", "workers": "在岗人员（按人去重）",
-    "children_visited": "走访达到要求的在册儿童", "children_total": "在册儿童",
-    "fund_spent_ytd": "累计支出（元）", "fund_budget": "年度预算（元）",
-    "assessed_on_time": "按时完成两项评估的儿童", "assessment_due": "应完成评估的儿童",
-}
+# What the numerators and denominators count, as inspectors read them: the measure declarations' labels.
+MEASURE_LABELS = {m.name: m.label for m in measures.MEASURES if m.shown}
 
 
 class RubricError(ValueError):

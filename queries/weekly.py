@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from data import settings
 from queries import judge
 from queries.catalog import region_info
 from queries.engine import DEFAULT_VISIT_RULE, Scope, divide, indicators_over, scope_params, scoped
@@ -14,17 +15,30 @@ from queries.periods import Month, Period
 from queries.registry import by_key, load_registry
 
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
-SILENT_DAYS = 14
-LOOKBACK_DAYS = 90  # how far back the last visit of a silent township is looked for
-OVERDUE_LOOKBACK_DAYS = 365  # overdue assessments older than a year are backlog, not this week's business
+# The thresholds, by their old constant names: data/settings.py declares each (default, bounds, help), and
+# they are read when used, so an override counts without a re-import. PACE_WEEK_DAYS exists because with
+# fewer days left than a week, visits-per-week is the remaining visits blown up (2,819 left with one day to
+# go reads as "19,733 a week"): the page then says what is left and compares per day instead.
+THRESHOLDS = {"SILENT_DAYS": "WEIBAO_WEEKLY_SILENT_DAYS", "LOOKBACK_DAYS": "WEIBAO_WEEKLY_LOOKBACK_DAYS",
+              "OVERDUE_LOOKBACK_DAYS": "WEIBAO_WEEKLY_OVERDUE_LOOKBACK_DAYS",
+              "PACE_WEEK_DAYS": "WEIBAO_WEEKLY_PACE_MIN_DAYS"}
 LEVEL_BELOW = {"city": "county", "county": "township", "township": "village"}
-# With fewer days left than a week, visits-per-week is the remaining visits blown up (2,819 left with one day
-# to go reads as "19,733 a week"): the page then says what is left and compares per day instead.
-PACE_WEEK_DAYS = 7
 PACE_WEEKLY, PACE_DAILY, PACE_OVER = "weekly", "daily", "over"
 # Why an indicator's colour is not compared this week (colour_plan).
 MID_MONTH = "mid_month"  # a month-to-date figure on a Sunday before the month's end: not judged yet
 NEW_YEAR = "new_year"  # a year-to-date figure restarted on 1 January between the two Sundays
+
+
+def threshold(name: str) -> int:
+    """One of THRESHOLDS ('SILENT_DAYS', …) from the environment; settings.SettingError (Chinese) if it is bad."""
+    return settings.read(THRESHOLDS[name])
+
+
+def __getattr__(name: str):
+    # `weekly.SILENT_DAYS` and `from queries.weekly import PACE_WEEK_DAYS` in the pages and the PDF.
+    if name in THRESHOLDS:
+        return threshold(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, order=True)
@@ -81,7 +95,7 @@ class Week:
     @property
     def pace_mode(self) -> str:
         """How the month's remaining visits are put: per week (a week or more left), per day, or the month is over."""
-        if self.days_left >= PACE_WEEK_DAYS:
+        if self.days_left >= threshold("PACE_WEEK_DAYS"):
             return PACE_WEEKLY
         return PACE_DAILY if self.days_left else PACE_OVER
 
@@ -115,9 +129,9 @@ def week_params(week: Week) -> dict:
         "prev_start": week.previous.monday,
         "prev_end": week.previous.sunday,
         "month_start": week.sunday.replace(day=1),
-        "silent_from": week.sunday - timedelta(days=SILENT_DAYS - 1),
-        "lookback_from": week.sunday - timedelta(days=LOOKBACK_DAYS - 1),
-        "overdue_from": week.sunday - timedelta(days=OVERDUE_LOOKBACK_DAYS),
+        "silent_from": week.sunday - timedelta(days=threshold("SILENT_DAYS") - 1),
+        "lookback_from": week.sunday - timedelta(days=threshold("LOOKBACK_DAYS") - 1),
+        "overdue_from": week.sunday - timedelta(days=threshold("OVERDUE_LOOKBACK_DAYS")),
     }
 
 
@@ -233,7 +247,7 @@ def vacant_villages(conn, scope: Scope, week: str, region: str | None = None) ->
 
 
 def silent_townships(conn, scope: Scope, week: str, region: str | None = None) -> pd.DataFrame:
-    """Townships with no visit dated in the 14 days up to Sunday, with their last visit in the look-back."""
+    """Townships with no visit dated in the SILENT_DAYS days up to Sunday, with their last visit in the look-back."""
     wk = Week.parse(week)
     frame = scoped(conn, "weekly_silent", _params(conn, scope, wk, region)).set_index("region_code")
     frame["visits_14d"] = pd.to_numeric(frame["visits_14d"]).fillna(0).astype(int)

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from data.db import get_engine
 from data.load import load_files
 from tests.fixtures.faults import (
-    KEY, ROOT, count, fingerprint, integrity, loader_command, loader_env, write_reference, write_visits,
+    KEY, ROOT, count, fingerprint, integrity, kept_is_exact, loader_command, loader_env, write_reference, write_visits,
 )
 
 CHILDREN, WORKERS, VISITS = 10_000, 200, 200_000
@@ -113,11 +113,13 @@ def _holds_write_lock(path: Path) -> bool:
 
 
 def _afterwards(url: str, before: dict, small: Path) -> None:
+    assert before["kept_children"][0] > 0 and before["kept_network"][0] > 0  # the kept measures are compared too
     assert fingerprint(url) == before
     done = subprocess.run(loader_command(small, "--db", url), cwd=ROOT, env=loader_env(), capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and "走访：1,000 行" in done.stdout, done.stdout + done.stderr
     assert count(url, "visit") == before["visit"][0] + 1_000
+    assert kept_is_exact(url)  # the landed load left the kept measures exactly right
 
 
 def test_sqlite_killed_in_the_middle_of_the_upsert(sqlite_base, ledgers, tmp_path):
@@ -127,7 +129,9 @@ def test_sqlite_killed_in_the_middle_of_the_upsert(sqlite_base, ledgers, tmp_pat
     before = fingerprint(url)
     loader = Loader(ledgers["visits"], url)
     loader.wait_for(WRITING)
-    time.sleep(1.0)  # rows sorted, about half of the 20 batches of 10,000 in (the upsert takes about 2 s)
+    time.sleep(0.3)  # rows sorted, some of the 20 batches of 10,000 in (the upsert takes 0.8–2 s, then the kept
+    # measures are refreshed; a quiet machine had committed within 1 s)
+    assert loader.running(), f"the loader ended (exit {loader.proc.returncode}) before it could be killed: {loader.seen}"
     assert _holds_write_lock(path), "the loader is inside its transaction"
     loader.kill()
     assert integrity(path) == "ok"

@@ -394,18 +394,24 @@ def _pg_schema_url(base: str, schema: str) -> str:
         hide_password=False)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite-rows", "sqlite-kept", "postgresql-rows", "postgresql-kept"])
 def tiny_frames(request, tmp_path_factory):
-    """The tiny data set loaded once per backend; frames of every level computed once.
+    """The tiny data set loaded once per backend and path; frames of every level computed once.
 
     Same backends as conftest's db_url (SQLite file; PostgreSQL in a scratch schema when
-    WEIBAO_TEST_PG_URL is set), but module-scoped so that ~300 parametrised cases share one load.
+    WEIBAO_TEST_PG_URL is set), but module-scoped so that ~300 parametrised cases share one load. `rows`:
+    the engine computes every measure from the rows; `kept`: the monthly measures are kept (data.kept) and
+    the engine reads them for every level but villages (asserted, so a silent fallback cannot pass).
     """
     import os
     import uuid
 
+    from queries.engine import DEFAULT_VISIT_RULE, keeps, kept_state
+    from queries.periods import Month
+
+    backend, path = request.param.split("-")
     admin = schema = None
-    if request.param == "sqlite":
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('tiny') / 'tiny.sqlite'}"
     else:
         base = os.environ.get("WEIBAO_TEST_PG_URL")
@@ -418,8 +424,11 @@ def tiny_frames(request, tmp_path_factory):
         url = _pg_schema_url(base, schema)
     engine = get_engine(url)
     try:
-        load_direct(engine)
+        load_direct(engine, kept=path == "kept")
         with engine.connect() as conn:
+            state = kept_state(conn)
+            assert (state is not None and keeps(state, Month.parse(MONTH).period, DEFAULT_VISIT_RULE)) == (
+                path == "kept")
             frames = {level: indicators(conn, MONTH, level, scope=Scope.everything()) for level in LEVEL_ROWS}
         yield frames
     finally:
@@ -430,11 +439,12 @@ def tiny_frames(request, tmp_path_factory):
             admin.dispose()
 
 
-@pytest.fixture
-def tiny_engine(db_url):
-    """conftest's db_url (both backends) with the tiny data set inserted directly."""
+@pytest.fixture(params=["rows", "kept"])
+def tiny_engine(db_url, request):
+    """conftest's db_url (both backends) with the tiny data set inserted directly, with or without the kept
+    monthly measures (the engine reads them where they answer the period exactly)."""
     engine = get_engine(db_url)
-    load_direct(engine)
+    load_direct(engine, kept=request.param == "kept")
     yield engine
     engine.dispose()
 

@@ -62,6 +62,7 @@ def test_login_survives_a_reload_and_logout_ends_it(dashboard_url, tab):
     tab.wait_for_function("() => [...document.querySelectorAll('h1')].some(h => h.innerText === '未保驾驶舱')",
                           timeout=60_000)
     tab.wait_for_function(f"() => !document.cookie.includes('{COOKIE}=')", timeout=30_000)
+    wait_loaded(tab)  # the logout's run has finished: no element of the logged-in page is left on it
     assert "已退出登录。" in tab.inner_text("body")
     tab.reload()
     wait_loaded(tab)

@@ -20,6 +20,9 @@ ALLOWED = {
     "top_regions": "regions only",
     # One region's level and parent, read at login to build the scope itself.
     "viewer_region": "regions only",
+    "kept_state": "meta dates only",
+    # The CTE `target` rebound from targets.sql's own result (which binds :scope).
+    "targets_listed": "regions only, codes from targets.sql",
 }
 DATA_TABLES = ("child", "visit", "worker_post", "station", "training", "budget", "spending", "import_log")
 # Python that may execute SQL itself: the engine (the one door), and the operator's command-line report,
@@ -77,22 +80,23 @@ def test_only_the_engine_executes_sql():
     assert not offenders, offenders
 
 
-def test_every_statement_of_the_pages_goes_through_the_scoped_door(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kept", [False, True], ids=["rows", "kept-measures"])
+def test_every_statement_of_the_pages_goes_through_the_scoped_door(tmp_path, monkeypatch, kept):
     """Each statement the database sees while the page functions run came through scoped() with a scope bound
     (or is an allow-listed one, or the meta table's demo flag and data version)."""
     from queries import catalog, compare, reporting, scorecard, topics_children, topics_funds, topics_network, \
         topics_training, topics_visits, weekly
 
     engine = get_engine(f"sqlite:///{tmp_path / 'tiny.sqlite'}")
-    load_direct(engine)
+    load_direct(engine, kept=kept)
     door, seen = [], []
-    real = qe._run
+    real = qe._execute  # under both scoped() and scoped_columns(): every statement of the engine
 
     def spy(conn, body, params):
         door.append((body, params))
         return real(conn, body, params)
 
-    monkeypatch.setattr(qe, "_run", spy)
+    monkeypatch.setattr(qe, "_execute", spy)
     event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
     rubric = scorecard.parse_rubric({"title": "测试", "criteria": [
         {"key": "village_director_coverage", "weight": 100, "rule": "linear", "floor": 0.5}]})
@@ -115,10 +119,12 @@ def test_every_statement_of_the_pages_goes_through_the_scoped_door(tmp_path, mon
         topics_visits.visit_summary(conn, scope, MONTH, "county", A)
         topics_funds.funds_monthly(conn, scope, MONTH, A)
     engine.dispose()
-    assert len(door) > 40  # the functions above did run their statements
+    assert len(door) > (25 if kept else 40)  # the functions above did run their statements
+    assert any("kept_children" in body for body, _ in door) == kept
     unscoped = {qe.sql(name) for name in qe.UNSCOPED}
     for body, params in door:
         assert "scope" in params or any(body.endswith(u) for u in unscoped), body[:200]
     outside = [s for s in seen if not re.search(r"\bFROM meta\b", s)]
+    through_door = [body for body, _ in door if not re.search(r"\bFROM meta\b", body)]
     # The door's statements, each executed once (psycopg/sqlite expand IN lists, so compare counts, not text).
-    assert len(outside) == len(door), [s[:120] for s in outside][:5]
+    assert len(outside) == len(through_door), [s[:120] for s in outside][:5]

@@ -48,7 +48,7 @@ def render() -> None:
     one_county = filters.region_level(region) == "county"
     _visit_table(data["visits"], h, one_county)
 
-    st.subheader("14 天无走访的乡镇（街道）")
+    st.subheader(f"{weekly.SILENT_DAYS} 天无走访的乡镇（街道）")
     _silent(data["silent"], wk, one_county)
 
     st.subheader("新增儿童评估（按乡镇计数）")
@@ -94,7 +94,7 @@ def _headline(h: dict, wk: Week) -> None:
               [f"本周新增 {h['vacant_new']} 个", f"另有 {h['never_staffed']} 个从未配备"] if h["never_staffed"]
               else [f"本周新增 {h['vacant_new']} 个"], "red" if h["vacant"] + h["never_staffed"] else "green")
     with cols[5]:
-        _card("14 天无走访乡镇", f"{fmt.count(h['silent'])} 个", [f"共 {fmt.count(h['townships'])} 个乡镇（街道）"],
+        _card(f"{weekly.SILENT_DAYS} 天无走访乡镇", f"{fmt.count(h['silent'])} 个", [f"共 {fmt.count(h['townships'])} 个乡镇（街道）"],
               "red" if h["silent"] else "green")
 
 
@@ -173,7 +173,7 @@ def _pending(frame: pd.DataFrame, wk: Week, one_county: bool) -> None:
 
 def _silent(frame: pd.DataFrame, wk: Week, one_county: bool) -> None:
     if frame.empty:
-        st.success(f"所有乡镇（街道）在 {wk.sunday} 之前的 14 天内都有走访记录。")
+        st.success(f"所有乡镇（街道）在 {wk.sunday} 之前的 {weekly.SILENT_DAYS} 天内都有走访记录。")
         return
     table = pd.DataFrame({
         "乡镇（街道）": frame["region_name"], "所属县区": frame["county_name"],
@@ -183,7 +183,8 @@ def _silent(frame: pd.DataFrame, wk: Week, one_county: bool) -> None:
     table = _local(table, one_county)
     widgets.table(table, "无走访乡镇", "week_silent", week=wk.key, hide_index=True,
                   height=min(420, 35 * len(table) + 40), placeholder="—")
-    st.caption(f"{wk.sunday} 及之前 14 天（{wk.sunday - pd.Timedelta(days=13):%Y-%m-%d} 起）没有任何走访记录的乡镇（街道）。")
+    st.caption(f"{wk.sunday} 及之前 {weekly.SILENT_DAYS} 天（{wk.sunday - pd.Timedelta(days=weekly.SILENT_DAYS - 1):%Y-%m-%d} 起）"
+               "没有任何走访记录的乡镇（街道）。")
 
 
 def _vacant(frame: pd.DataFrame, wk: Week, one_county: bool) -> None:

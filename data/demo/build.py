@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
-from data import schema
+from data import kept, schema
 from data.db import bump_data_version, get_meta, set_meta
 from data.demo.generate import generate_city
 from data.demo.spec import JINING, province_cities
@@ -35,6 +35,7 @@ class Summary:
     on_roll: int = 0                                # children on the roll at the last complete month
     seconds_generate: float = 0.0
     seconds_write: float = 0.0
+    seconds_kept: float = 0.0                       # of which keeping the monthly measures
     seconds: float = 0.0                            # wall time in all, commit included
 
 
@@ -73,14 +74,15 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # index updates of a large load stay in memory (per connection, reset below)
             conn.exec_driver_sql("PRAGMA cache_size = -262144")
-        for table in (*schema.DATA_TABLES, schema.region_closure, schema.import_log, schema.meta):
+        for table in (*schema.DATA_TABLES, schema.region_closure, *schema.KEPT_TABLES.values(), schema.import_log,
+                      schema.meta):
             conn.execute(delete(table))
         # Secondary indexes are built once at the end (a sort) instead of updated row by row at
         # random places; on SQLite readers keep seeing the old data (WAL) meanwhile, and a failed
         # build rolls the DDL back with everything else.
         deferred = [ix for t in schema.DATA_TABLES for ix in t.indexes] if sqlite else []
         for index in deferred:
-            index.drop(conn)
+            index.drop(conn, checkfirst=True)
         for i, spec in enumerate(cities, 1):
             started = time.perf_counter()
             data = generate_city(spec, tl, seed)
@@ -102,8 +104,11 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
                 progress(i, len(cities), spec, summary)
         started = time.perf_counter()
         for index in deferred:
-            index.create(conn)
+            index.create(conn, checkfirst=True)
         summary.rows["region_closure"] = schema.rebuild_closure(conn)
+        kept_started = time.perf_counter()
+        kept.refresh(conn)  # the monthly measures the pages read, from the rows just written
+        summary.seconds_kept = time.perf_counter() - kept_started
         schema.analyze(conn)  # PostgreSQL: planner statistics for the fresh tables (no-op on SQLite)
         now = datetime.now()
         source = f"python -m data.demo --scale {scale} --seed {seed}"
@@ -116,6 +121,7 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
         set_meta(conn, "demo_today", today.isoformat())
         set_meta(conn, "id_key_fingerprint", key_fingerprint(DEMO_KEY.encode()))
         bump_data_version(conn)
+        kept.stamp(conn)
         if sqlite:
             conn.exec_driver_sql("PRAGMA cache_size = -2000")
         summary.seconds_write += time.perf_counter() - started

@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import insert
 
-from data import ids, schema
+from data import ids, kept, schema
 from data.db import bump_data_version, get_meta, set_meta
 from data.load import write
 from data.load.check import DEFAULT_MAX_ROWS, ROWS_ENV, Batch
@@ -94,18 +94,27 @@ def load_files(paths: Iterable, engine, table: str | None = None, replace_demo: 
             return result
         write.tune(conn)
         now, user = datetime.now(), _user()
+        written, visit_months = set(), None
         for spec in TABLES.values():  # dependency order: regions first
             rows = batch.rows[spec.name]
             if not rows:
                 continue
             say(f"写入 {spec.name} {len(rows):,} 行 …")
             result.counts[spec.name] = write.upsert(conn, spec, rows.values())
+            written.add(spec.table.name)
+            if spec.table is schema.visit:
+                at = spec.columns.index("visited_on")
+                visit_months = kept.months_of(values[at] for values in rows.values())
             if spec.table is schema.region:
                 schema.rebuild_closure(conn)
             conn.execute(insert(schema.import_log).values(
                 imported_at=now, table_name=spec.table.name, rows=result.counts[spec.name],
                 source="; ".join(batch.sources[spec.name]), imported_by=user))
+        say("更新月度汇总 …")
+        # Same transaction: a refused or killed load leaves the kept measures as they were.
+        kept.refresh(conn, written, visit_months)
         if get_meta(conn, "id_key_fingerprint") is None:
             set_meta(conn, "id_key_fingerprint", fingerprint)
         bump_data_version(conn)
+        kept.stamp(conn)
     return result

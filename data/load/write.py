@@ -6,7 +6,7 @@ from typing import Iterable
 
 from sqlalchemy import Table, bindparam, delete, or_, select
 
-from data import schema
+from data import kept, schema
 from data.load.result import LoadRefused
 from data.load.spec import TableSpec
 
@@ -41,10 +41,12 @@ def known_ids(conn, spec: TableSpec, hashes: set[str]) -> set[str]:
 
 def wipe(conn) -> None:
     """Delete every loaded row and the demo markers, so real data never mixes with demo data."""
-    for table in (*schema.DATA_TABLES, schema.region_closure, schema.import_log):
+    for table in (*schema.DATA_TABLES, schema.region_closure, schema.import_log, *schema.KEPT_TABLES.values()):
         conn.execute(delete(table))
-    # The demo was hashed under the demo key; with its rows gone the real key may take over.
-    conn.execute(delete(schema.meta).where(schema.meta.c.key.in_(("is_demo", "id_key_fingerprint"))))
+    # The demo was hashed under the demo key; with its rows gone the real key may take over. Without the
+    # kept range the load's refresh recomputes every kept measure from the rows it writes.
+    conn.execute(delete(schema.meta).where(schema.meta.c.key.in_(
+        ("is_demo", "id_key_fingerprint", kept.META_FIRST, kept.META_LAST, kept.META_LAST_DAY, kept.META_VERSION))))
 
 
 def lock(conn) -> None:
@@ -102,9 +104,49 @@ def _driver_call(conn, statement, table: Table, columns: tuple[str, ...]):
     return str(compiled), params
 
 
+def _copy_upsert(conn, spec: TableSpec, ordered: list[tuple]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT … SELECT … ON CONFLICT.
+
+    Row-by-row executemany reached about 28,000 rows/s; COPY streams the rows in the server's own format,
+    and the upsert then runs as one set statement inside the same transaction.
+    """
+    from psycopg import sql as pgsql
+    from sqlalchemy import Column, MetaData
+    from sqlalchemy import Table as CoreTable
+    from sqlalchemy.dialects.postgresql import insert
+
+    table, columns = spec.table, spec.columns
+    staging = CoreTable(f"staging_{table.name}", MetaData(),
+                        *[Column(c, table.c[c].type) for c in columns], prefixes=["TEMPORARY"],
+                        postgresql_on_commit="DROP")
+    staging.drop(conn, checkfirst=True)  # a second write of the table in this transaction
+    staging.create(conn)
+    cursor = conn.connection.driver_connection.cursor()
+    copy_sql = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+        pgsql.Identifier(staging.name), pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns))
+    with cursor.copy(copy_sql) as copy:
+        width = len(columns)  # a row may carry more (where it came from) after its stored values
+        for values in ordered:
+            copy.write_row(values[:width])
+    statement = insert(table).from_select(list(columns), staging.select())
+    others = [c for c in columns if c not in spec.key]
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[c] for c in spec.key],
+        set_={c: statement.excluded[c] for c in others},
+        where=or_(*(table.c[c].is_distinct_from(statement.excluded[c]) for c in others)),
+    )
+    conn.execute(statement)
+    staging.drop(conn)
+
+
 def upsert(conn, spec: TableSpec, rows: Iterable[tuple]) -> int:
     """Insert rows (values in spec.columns order); a row whose key exists replaces the stored one."""
     table, columns = spec.table, spec.columns
+    if conn.dialect.name == "postgresql":
+        ordered = sorted(rows, key=itemgetter(*[columns.index(c) for c in spec.key]))
+        _copy_upsert(conn, spec, ordered)
+        schema.analyze(conn, table)
+        return len(ordered)
     statement = _insert(conn, table)
     others = [c for c in columns if c not in spec.key]
     key_at = [columns.index(c) for c in spec.key]

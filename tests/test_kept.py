@@ -1,0 +1,233 @@
+"""The kept monthly measures give exactly the numbers computed from the rows, after every kind of load."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from data import kept, measures
+from data.db import get_engine
+from data.load import load_files
+from queries import engine as E
+from queries.periods import Month, Period
+from queries.registry import RegistryError, load_registry
+from tests.fixtures import tiny
+from tests.fixtures.faults import fingerprint, kept_is_exact
+
+LEVELS = ("city", "county", "township")
+RED2 = E.VisitRule({"red": 2, "orange": 1, "yellow": 1, "green": 1, "unassessed": 1})
+LENIENT = E.VisitRule({"red": 1, "orange": 0, "yellow": 0, "green": 0, "unassessed": 0})
+BEYOND = E.VisitRule({"red": measures.MAX_VISITS_KEPT + 1, "orange": 1, "yellow": 1, "green": 1, "unassessed": 1})
+
+
+def both(conn, periods, level, rule=E.DEFAULT_VISIT_RULE, region=None, scope=E.Scope.everything()):
+    """(as the engine answers, computed from the rows only) for the same call."""
+    E._memo(conn).clear()  # the engine memoizes per connection: each answer is computed afresh
+    answered = E.measures_over(conn, periods, level, region, scope, rule)
+    E._memo(conn).clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(E, "keeps", lambda *_args: False)
+        from_rows = E.measures_over(conn, periods, level, region, scope, rule)
+    E._memo(conn).clear()
+    return answered, from_rows
+
+
+def assert_same(conn, periods, rule=E.DEFAULT_VISIT_RULE, expect_kept=None, **kw):
+    state = E.kept_state(conn)
+    used = [E.keeps(state, p, rule) for p in periods]
+    if expect_kept is not None:
+        assert used == [expect_kept] * len(periods), used  # a silent fallback would make the check empty
+    for level in LEVELS:
+        answered, from_rows = both(conn, periods, level, rule, **kw)
+        pd.testing.assert_frame_equal(answered, from_rows, check_dtype=False, obj=f"{level} {rule}")
+    return used
+
+
+def kept_months(conn) -> list[Period]:
+    first, last, _ = E.kept_state(conn)
+    return [Month(i // 12, i % 12 + 1).period for i in range(first, last + 1)]
+
+
+def kept_tables(url) -> dict:
+    return {k: v for k, v in fingerprint(url).items() if k.startswith("kept_")}
+
+
+def book(folder, name, sheets: dict) -> str:
+    """A workbook of the given sheets {sheet: rows}, headers from the tiny fixture, every cell text."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in sheets.items():
+        ws = wb.create_sheet(sheet)
+        ws.append(list(tiny.SHEETS[sheet][0]))
+        for row in rows:
+            ws.append([None if v == "" else v for v in row])
+    path = folder / name
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def loaded(db_url, tmp_path, id_key):
+    engine = get_engine(db_url)
+    result = load_files([tiny.write_workbook(tmp_path)], engine)
+    assert result.ok, [str(p) for p in result.errors]
+    yield engine, db_url, tmp_path
+    engine.dispose()
+
+
+def test_every_kept_month_and_level_matches_the_rows(loaded):
+    engine, url, _ = loaded
+    with engine.connect() as conn:
+        months = kept_months(conn)
+        assert months[0].start == date(2022, 1, 1) and len(months) >= 36  # two years before the last date loaded
+        assert_same(conn, months, expect_kept=True)
+    counts = {name: rows for name, (rows, _digest) in kept_tables(url).items()}
+    assert counts["kept_children"] > 0 and counts["kept_network"] > 0 and counts["kept_visits"] > 0
+
+
+def test_partial_periods_use_the_kept_months_only_when_nothing_was_loaded_after_them(loaded):
+    engine, _, _ = loaded
+    with engine.connect() as conn:
+        # Rows dated after these days exist (the last is 2024-07-31): computed from the rows.
+        assert assert_same(conn, [Period.as_of(date(2024, 6, d)) for d in (1, 15, 29)], expect_kept=False)
+        # Nothing after these: kept, with the 30-day cutoff's own month read to its day (2024-08-10 → 07-11
+        # takes c03, enrolled 07-01; 2024-03-05 → 02-04 takes the February part of the window).
+        days = [date(2024, 8, 10), date(2024, 8, 31), date(2026, 11, 15), date(2024, 12, 31)]
+        assert_same(conn, [Period.as_of(d) for d in days[:3]], expect_kept=True)
+        assert_same(conn, [Month(2024, m).period for m in (1, 2, 3, 7, 12)], expect_kept=True)
+
+
+@pytest.mark.parametrize("rule", [RED2, LENIENT], ids=["red-twice", "only-red-needed"])
+def test_visit_rules_within_the_kept_counts(loaded, rule):
+    engine, _, _ = loaded
+    with engine.connect() as conn:
+        assert_same(conn, [Month(2024, 5).period, Month(2024, 6).period], rule, expect_kept=True)
+
+
+def test_a_rule_asking_more_visits_than_kept_is_computed_from_the_rows(loaded):
+    engine, _, _ = loaded
+    with engine.connect() as conn:
+        assert_same(conn, [Month(2024, 6).period], BEYOND, expect_kept=False)
+
+
+def test_reload_changes_nothing_and_replace_by_key_keeps_them_exact(loaded):
+    engine, url, folder = loaded
+    before = kept_tables(url)
+    assert load_files([tiny.write_workbook(folder, "again.xlsx")], engine).ok
+    assert kept_tables(url) == before
+
+    children = [list(r) for r in tiny.CHILDREN]
+    children[4][1], children[4][2] = "孤儿", tiny.B1a  # c05 moves county and category
+    children[0][4] = "2024-06-20"  # c01 exits within June
+    workers = [list(r) for r in tiny.WORKERS]
+    workers[6][4] = "2024-06-15"  # P6 leaves A1a before E
+    workers[4][5] = "否"  # P4 loses the certificate
+    spending = [list(r) for r in tiny.SPENDING]
+    spending[0][-1] = 123456
+    changed = book(folder, "changed.xlsx", {"儿童": children, "工作人员": workers, "资金支出": spending})
+    result = load_files([changed], engine)
+    assert result.ok, [str(p) for p in result.errors]
+    assert kept_tables(url) != before
+    assert kept_is_exact(url)
+    with engine.connect() as conn:
+        assert_same(conn, kept_months(conn), expect_kept=True)
+
+
+def test_a_visit_load_refreshes_its_months_exactly(loaded):
+    engine, url, folder = loaded
+    visits = [("2024-03-03", tiny.c07, tiny.P6, "入户"), ("2024-03-04", tiny.c07, tiny.P6, "电话"),
+              ("2024-06-02", tiny.c01, tiny.P1, "入户"), ("2024-06-03", tiny.c13, tiny.P6, "入户")]
+    before = kept_tables(url)
+    result = load_files([book(folder, "visits.xlsx", {"走访": visits})], engine)
+    assert result.ok, [str(p) for p in result.errors]
+    after = kept_tables(url)
+    assert after["kept_visits"] != before["kept_visits"]
+    assert {k: v for k, v in after.items() if k != "kept_visits"} == {
+        k: v for k, v in before.items() if k != "kept_visits"}
+    assert kept_is_exact(url)
+    with engine.connect() as conn:
+        assert_same(conn, kept_months(conn), RED2, expect_kept=True)
+        assert_same(conn, kept_months(conn), expect_kept=True)
+
+
+def test_a_refused_load_leaves_them_as_they_were(loaded):
+    engine, url, folder = loaded
+    before = kept_tables(url)
+    bad = [("2024-06-02", tiny.c01, tiny.P1, "入户"), ("2024-13-40", tiny.c01, tiny.P1, "入户")]
+    result = load_files([book(folder, "bad.xlsx", {"走访": bad})], engine)
+    assert not result.ok
+    assert kept_tables(url) == before
+
+
+def test_the_demo_city_kept_equals_its_rows(demo_url):
+    engine = get_engine(demo_url)
+    with engine.connect() as conn:
+        last = Month.of(date.fromisoformat(conn.exec_driver_sql(
+            "SELECT value FROM meta WHERE key = 'demo_today'").scalar()))
+        trend = [last.shift(-k).period_until() for k in range(13)]
+        answered, from_rows = both(conn, trend, "county")
+        pd.testing.assert_frame_equal(answered, from_rows, check_dtype=False)
+        state = E.kept_state(conn)
+        assert all(E.keeps(state, p, E.DEFAULT_VISIT_RULE) for p in trend)
+        for level in ("city", "township"):
+            answered, from_rows = both(conn, trend[:2], level)
+            pd.testing.assert_frame_equal(answered, from_rows, check_dtype=False, obj=level)
+    engine.dispose()
+
+
+def test_a_county_scope_reads_only_its_own_kept_rows(loaded):
+    engine, _, _ = loaded
+    with engine.connect() as conn:
+        scope = E.Scope((tiny.A,), (tiny.C,))
+        for level in ("county", "township"):
+            answered, from_rows = both(conn, [Month(2024, 6).period], level, scope=scope)
+            pd.testing.assert_frame_equal(answered, from_rows, check_dtype=False)
+            assert set(answered.index.get_level_values("region_code")) <= {tiny.A, tiny.A1, tiny.A2}
+
+
+def test_a_misspelt_numerator_is_refused(tmp_path):
+    text = (load_registry.__wrapped__.__globals__["REGISTRY_PATH"]).read_text(encoding="utf-8")
+    broken = tmp_path / "indicators.yaml"
+    broken.write_text(text.replace("numerator: workers_trained", "numerator: workers_traned", 1), encoding="utf-8")
+    with pytest.raises(RegistryError, match="workers_traned"):
+        load_registry(broken)
+
+
+def test_every_family_query_gives_exactly_its_declared_measures():
+    # The raw SQL and data/measures.py must agree (the engine also checks at run time).
+    for family in measures.FAMILIES:
+        sql = E.sql(family)
+        for name in measures.shown(family):
+            assert f"AS {name}" in sql, (family, name)
+    assert set(kept.FAMILY_SOURCES) == set(measures.FAMILIES)
+
+
+def test_rows_written_without_refreshing_are_never_read_stale(loaded):
+    engine, _, _ = loaded
+    with engine.begin() as conn:  # a writer that bypasses the loader: new version, kept measures untouched
+        conn.exec_driver_sql("DELETE FROM visit")
+        conn.exec_driver_sql("UPDATE meta SET value = 'hand-edited' WHERE key = 'data_version'")
+    with engine.connect() as conn:
+        assert E.kept_state(conn) is None
+        answered = E.indicators(conn, "2024-06", "county", scope=E.Scope.everything())
+    assert (answered["visit_completion"].fillna(0) == 0).all()
+
+
+def test_an_older_database_is_computed_from_rows_until_the_command_keeps_its_measures(tmp_path, capsys):
+    from data.kept_cli import main
+    from tests.fixtures.direct import load_direct
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = get_engine(url)
+    load_direct(engine)  # as a database made before the kept measures existed
+    with engine.connect() as conn:
+        assert E.kept_state(conn) is None
+        before = E.indicators(conn, "2024-06", "county", scope=E.Scope.everything())
+    assert main(["--db", url]) == 0
+    assert "已更新" in capsys.readouterr().out
+    with engine.connect() as conn:
+        assert E.keeps(E.kept_state(conn), Month(2024, 6).period, E.DEFAULT_VISIT_RULE)
+        pd.testing.assert_frame_equal(E.indicators(conn, "2024-06", "county", scope=E.Scope.everything()), before)
+    engine.dispose()
+    assert main(["--db", f"sqlite:///{tmp_path / 'missing.sqlite'}"]) == 1
