@@ -93,7 +93,7 @@ class Tree:
         return out if base.dtype.kind == "f" else np.rint(out).astype(np.int64)
 
 
-def kept_range(conn, last_day: date | None) -> tuple[int, int]:
+def kept_range(last_day: date | None) -> tuple[int, int]:
     """First and last month index to keep, from the last date loaded and today."""
     today = _today()
     anchor = last_day or today
@@ -300,7 +300,7 @@ def _write(conn, family: str, tree: Tree, months: list[int], compute, source) ->
     return written
 
 
-def refresh(conn, tables=None, months_touched: dict | None = None) -> dict:
+def refresh(conn, tables=None, months_touched: set[int] | None = None) -> dict:
     """Recompute the kept measures the written tables change, inside the caller's transaction.
 
     tables: the data tables written (default: all, as after the demo build). months_touched: for the
@@ -312,7 +312,7 @@ def refresh(conn, tables=None, months_touched: dict | None = None) -> dict:
     families = {f for t in tables for f in FAMILIES_OF.get(t, ())}
     tree = Tree(conn)
     last_day = last_data_day(conn)
-    first, last = kept_range(conn, last_day)
+    first, last = kept_range(last_day)
     old_first, old_last = get_meta(conn, META_FIRST), get_meta(conn, META_LAST)
     everything = list(range(first, last + 1))
     plan: dict[str, list[int]] = {}
@@ -346,6 +346,16 @@ def refresh(conn, tables=None, months_touched: dict | None = None) -> dict:
     set_meta(conn, META_LAST, str(last))
     set_meta(conn, META_LAST_DAY, last_day.isoformat() if last_day else "")
     schema.analyze(conn, *schema.KEPT_TABLES.values())
+    return written
+
+
+def rebuild(conn) -> dict:
+    """Every kept measure recomputed from nothing (every family, every month of the range), then stamped with
+    the current data version: after rows were written without the loader, or for a database made before the
+    kept measures existed. Inside the caller's transaction; returns rows written per family."""
+    conn.execute(schema.meta.delete().where(schema.meta.c.key.in_((META_FIRST, META_LAST))))
+    written = refresh(conn)
+    stamp(conn)
     return written
 
 

@@ -26,10 +26,7 @@ def main(argv=None) -> int:
         for table in schema.DATA_TABLES:  # indexes added since the database was made (the enrolment date)
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
-        # From nothing, as a fresh database: every family, every month of the kept range.
-        conn.execute(schema.meta.delete().where(schema.meta.c.key.in_((kept.META_FIRST, kept.META_LAST))))
-        written = kept.refresh(conn)
-        kept.stamp(conn)
+        written = kept.rebuild(conn)
     engine.dispose()
     rows = sum(written.values())
     print(f"已更新 {describe(url)} 的月度汇总：{rows:,} 行，用时 {time.perf_counter() - started:.1f} 秒")

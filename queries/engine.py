@@ -182,8 +182,9 @@ def scoped_columns(conn, name: str, params: dict, ctes: tuple[tuple[str, str], .
     measures): the same door and scope check, without building a frame that is taken apart at once."""
     result = _execute(conn, *_scoped_statement(conn, name, params, ctes))
     names, rows = list(result.keys()), result.fetchall()
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    return {n: np.array(v if v else [], dtype=object if not v else None) for n, v in zip(names, columns)}
+    if not rows:
+        return {n: np.array([], dtype=object) for n in names}
+    return {n: np.array(values) for n, values in zip(names, zip(*rows))}
 
 
 def _scoped_statement(conn, name: str, params: dict, ctes) -> tuple[str, dict]:
@@ -290,12 +291,21 @@ def scope_params(conn, scope: Scope, region: str | None) -> dict:
 
 
 def divide(numerator, denominator):
-    """The one division: null where the denominator is 0 or missing."""
+    """The one division: null where the denominator is 0 or missing (Series are aligned on their index)."""
     num = pd.to_numeric(numerator, errors="coerce").astype(float)
     den = pd.to_numeric(denominator, errors="coerce").astype(float)
+    if isinstance(num, pd.Series) and isinstance(den, pd.Series):
+        num, den = num.align(den)
+        return pd.Series(quotient(num.to_numpy(), den.to_numpy()), index=num.index)
+    return quotient(np.asarray(num, dtype=float), np.asarray(den, dtype=float))
+
+
+def quotient(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """divide() on float arrays of equal length: every ratio of the product goes through here."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = num / den
-    return out.where(den.notna() & (den != 0))
+        values = num / den
+    values[np.isnan(den) | (den == 0)] = np.nan
+    return values
 
 
 def as_period(when: Month | Period | str) -> Period:
@@ -460,10 +470,10 @@ def _measures_over(conn, periods, level, region, scope, visit_rule, families) ->
         ids = [i for i, u in enumerate(use) if u == kept]
         if ids:
             frames.append(_measures_pass(conn, [periods[i] for i in ids], ids, base, families, visit_rule, kept))
-    columns = ["region_name", *(m for f in families for m in measure_names(f))]
     if use and all(use):
         frame = frames[0]  # numeric already, every column in place (_kept_pass)
     else:
+        columns = ["region_name", *(m for f in families for m in measure_names(f))]
         frame = pd.concat(frames) if len(frames) > 1 else frames[0]
         frame = frame.reindex(columns=columns)
         sums = columns[1:]
@@ -495,7 +505,8 @@ def _ratios(m: pd.DataFrame, level: str, with_measures: bool) -> pd.DataFrame:
 
 
 def _value_array(ind: Indicator, m: pd.DataFrame, level: str) -> np.ndarray:
-    """_value as an array: null below min_level, where the family was not asked for, and over a 0 denominator."""
+    """One indicator's values: null below min_level (not zero), where its family was not asked for, and over a
+    0 denominator."""
     missing = np.full(len(m), np.nan)
     if not ind.applies_at(level):
         return missing
@@ -503,13 +514,7 @@ def _value_array(ind: Indicator, m: pd.DataFrame, level: str) -> np.ndarray:
     if any(name not in m.columns for name in needed):
         return missing
     as_float = [pd.to_numeric(m[name], errors="coerce").to_numpy(dtype=float) for name in needed]
-    if not ind.is_ratio:
-        return as_float[0]
-    num, den = as_float
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = num / den
-    values[np.isnan(den) | (den == 0)] = np.nan
-    return values
+    return quotient(*as_float) if ind.is_ratio else as_float[0]
 
 
 def indicators(conn, month: Month | Period | str, level: str, region: str | None = None, *,
@@ -527,17 +532,6 @@ def indicators_over(conn, months: list[Month], level: str, region: str | None = 
     out = _ratios(m, level, with_measures).reset_index()
     out.insert(0, "month", [str(months[i]) for i in out.pop("period_id")])
     return out
-
-
-def _value(ind: Indicator, m: pd.DataFrame, level: str) -> pd.Series:
-    if not ind.applies_at(level):
-        return pd.Series(np.nan, index=m.index, dtype=float)
-    needed = [ind.numerator, ind.denominator] if ind.is_ratio else [ind.measure]
-    if any(name not in m.columns for name in needed):  # its family was not asked for
-        return pd.Series(np.nan, index=m.index, dtype=float)
-    if ind.is_ratio:
-        return divide(m[ind.numerator], m[ind.denominator])
-    return m[ind.measure].astype(float)
 
 
 def indicator_frame_for(conn, scope: Scope, month: str, level: str, region: str | None = None,

@@ -13,7 +13,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from data.db import resolve_url  # noqa: E402
-from scripts.shoot import CHROMIUM_ARGS, wait_rendered  # noqa: E402
+from scripts.shoot import CHROMIUM_ARGS, scratch_auth, wait_rendered  # noqa: E402
 
 PAGES = {"": "领导驾驶舱", "ranking": "县区排名与地图", "children": "儿童底数", "network": "阵地与队伍",
          "visits": "走访", "training": "培训", "funds": "资金", "scorecard": "考评", "weekly": "周调度",
@@ -35,13 +34,11 @@ def prepare_login(url: str) -> str:
     """A scratch auth store and cookie key in the environment, and the user to log in as."""
     from sqlalchemy import text
 
-    from data.auth import auth_engine, ensure_demo_users, get_user
+    from data.auth import ensure_demo_users, get_user
     from data.auth.accounts import add_user
     from data.db import get_engine
 
-    os.environ["WEIBAO_AUTH_URL"] = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-auth-')) / 'auth.sqlite'}"
-    os.environ["WEIBAO_COOKIE_KEY"] = secrets.token_urlsafe(32)
-    store = auth_engine()
+    store = scratch_auth("bench-auth-")
     data = get_engine(url, read_only=True)
     with data.connect() as conn:
         demo = conn.execute(text("SELECT value FROM meta WHERE key = 'is_demo'")).scalar() == "1"

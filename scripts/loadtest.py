@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.shoot import CHROMIUM_ARGS
+from scripts.shoot import CHROMIUM_ARGS, scratch_auth
 
 CHROMIUM = "/usr/bin/chromium"
 # url path → page title (the sidebar link's text); the main pages, as in scripts/bench_pages.py.
@@ -226,13 +226,11 @@ def prepare_accounts(url: str, sessions: int) -> list[tuple[str, str]]:
     """
     from sqlalchemy import text
 
-    from data.auth import DEMO_ACCOUNTS, auth_engine, ensure_demo_users
+    from data.auth import DEMO_ACCOUNTS, ensure_demo_users
     from data.auth.accounts import add_user
     from data.db import get_engine
 
-    os.environ["WEIBAO_AUTH_URL"] = f"sqlite:///{Path(tempfile.mkdtemp(prefix='loadtest-auth-')) / 'auth.sqlite'}"
-    os.environ["WEIBAO_COOKIE_KEY"] = secrets.token_urlsafe(32)
-    store = auth_engine()
+    store = scratch_auth("loadtest-auth-")
     data = get_engine(url, read_only=True)
     with data.connect() as conn:
         demo = conn.execute(text("SELECT value FROM meta WHERE key = 'is_demo'")).scalar() == "1"

@@ -1,8 +1,22 @@
 """Screenshot pages of a running dashboard: python scripts/shoot.py URL OUT.png [URL OUT.png ...]."""
 
+import os
+import secrets
 import sys
+import tempfile
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+def scratch_auth(prefix: str):
+    """A throw-away auth store and cookie key in this process's environment (a server started from it inherits
+    them), so a benchmark's logins and audit records never reach var/auth.sqlite; returns the store's engine."""
+    from data.auth import auth_engine
+
+    os.environ["WEIBAO_AUTH_URL"] = f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix)) / 'auth.sqlite'}"
+    os.environ["WEIBAO_COOKIE_KEY"] = secrets.token_urlsafe(32)
+    return auth_engine()
+
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update", "--no-first-run"]
