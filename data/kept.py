@@ -1,19 +1,22 @@
 """Keeps the pre-aggregated monthly measures (kept_* tables) exactly in step with the rows they count."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, inspect, select, text
 
 from data import measures, schema, settings
+from data.bulk import write_rows
 from data.db import get_meta, set_meta
 from data.measures import MAX_VISITS_KEPT, RISK_KEYS
 from data.vocab import CATEGORIES
 
-# Villages are read from the facts (a township's few hundred of them in one query); keeping them too would
-# make these tables thirty times larger for the one page (a township's village list) that reads them.
+# Villages are 97 % of the regions: only the visit measures keep them, and only at month ends, for the 走访
+# page's villages with unvisited children (a city's 4,400 villages were 0.3-0.4 s from the rows at province
+# scale). Every other village figure is read from the facts (a township's few hundred villages in one query).
 KEPT_LEVELS = ("city", "county", "township")
+VILLAGE_FAMILIES = ("visits",)
 # Months kept: from January two years before the last date loaded to the month of the later of today and that
 # date. A 12-month trend and last year's same month always fall inside; older months are computed from rows.
 YEARS_BACK = 2
@@ -28,11 +31,21 @@ FAMILIES_OF = {
     "budget": ("funds",),
     "spending": ("funds",),
 }
+# Besides each month's end, the Sundays of the weeks the weekly review offers (queries/weekly.py): its colour
+# changes, pace and week's visits are month-to-date figures at a Sunday. It offers WEEKS_OFFERED weeks back
+# from today and compares each with the week before, whose visits reach back one more week: so every Sunday
+# after today − (WEEKS_OFFERED + 2) weeks. A Sunday on or after the last date loaded needs no row (its month's
+# row is the same figure), nor does a month's last day (it is the month's row).
+WEEKS_OFFERED = 26
+SUNDAYS_BACK = WEEKS_OFFERED + 2
 META_FIRST, META_LAST, META_LAST_DAY = "kept_first_month", "kept_last_month", "data_last_day"
+META_SUNDAYS = "kept_sundays"  # first..last Sunday kept (ISO dates), or "" for none
+# The kept tables' shape: the engine reads them only when a database says this one (older ones are computed
+# from the rows until `python -m data.kept_cli` rebuilds them). Raise it whenever a kept table changes.
+META_LAYOUT, LAYOUT = "kept_layout", "3"
 # The data version the kept measures were computed for: the engine reads them only while it is the current
 # one, so a writer that changes rows (and the version) without refreshing them is never read stale.
 META_VERSION = "kept_data_version"
-WRITE_BATCH = 20_000
 
 
 def _today() -> date:
@@ -74,6 +87,8 @@ class Tree:
         self.level = regions["level"].astype(str).to_numpy()
         kept_mask = np.isin(self.level, KEPT_LEVELS)
         self.kept = np.flatnonzero(kept_mask)  # positions of the kept regions
+        self.kept_and_villages = np.flatnonzero(kept_mask | (self.level == "village"))
+        kept_mask = kept_mask | (self.level == "village")  # sums reach villages too (their own rows)
         pairs = pd.read_sql(select(schema.region_closure.c.ancestor, schema.region_closure.c.descendant), conn)
         anc = self.index.get_indexer(pairs["ancestor"].astype(str))
         desc = self.index.get_indexer(pairs["descendant"].astype(str))
@@ -85,12 +100,45 @@ class Tree:
     def positions(self, codes) -> np.ndarray:
         return self.index.get_indexer(pd.Series(codes).astype(str))
 
+    def latest(self, base: np.ndarray) -> np.ndarray:
+        """Day numbers per region (0 = none) → per region the latest under it, self included."""
+        out = np.zeros(len(self.codes), dtype=np.int64)
+        np.maximum.at(out, self.anc, base[self.desc])
+        return out
+
     def roll_up(self, base: np.ndarray) -> np.ndarray:
         """Additive values per region (rows) → per region the sum over everything under it, self included."""
         n = len(self.codes)
         out = np.column_stack([np.bincount(self.anc, weights=base[self.desc, j], minlength=n)
                                for j in range(base.shape[1])])
         return out if base.dtype.kind == "f" else np.rint(out).astype(np.int64)
+
+
+def kept_sundays(first_month: int, last_day: date | None) -> list[date]:
+    """The Sundays kept besides the month ends (see SUNDAYS_BACK), oldest first."""
+    if last_day is None:
+        return []
+    since = max(_today() - timedelta(weeks=SUNDAYS_BACK), month_start(first_month) - timedelta(days=1))
+    day = since + timedelta(days=(6 - since.weekday()) % 7 or 7)  # the first Sunday after `since`
+    out = []
+    while day < last_day:
+        if day != month_end(month_index(day.year, day.month)):
+            out.append(day)
+        day += timedelta(weeks=1)
+    return out
+
+
+def sundays_between(text: str | None) -> list[date]:
+    """The Sundays a META_SUNDAYS value names: every Sunday from its first to its last, no month's last day."""
+    if not text:
+        return []
+    first, last = (date.fromisoformat(part) for part in text.split(".."))
+    out, day = [], first
+    while day <= last:
+        if day != month_end(month_index(day.year, day.month)):
+            out.append(day)
+        day += timedelta(weeks=1)
+    return out
 
 
 def kept_range(last_day: date | None) -> tuple[int, int]:
@@ -112,7 +160,8 @@ def last_data_day(conn) -> date | None:
     return max(found) if found else None
 
 
-# ---- the families: each returns {month index: DataFrame indexed by kept region position, kept columns} ----
+# ---- the families: each computes, for every region, the measures of the period from the first of `day`'s
+# ---- month up to `day` (a month's last day, or a kept Sunday), as queries/sql/<family>.sql would ----
 
 def _children_frame(conn) -> pd.DataFrame:
     c = schema.child.c
@@ -147,35 +196,42 @@ class Children:
         return np.bincount(self.pos[mask], minlength=self.n_regions).astype(np.int64)
 
 
-def children_month(kids: Children, tree: Tree, m: int, _conn) -> np.ndarray:
-    start, end = _day(month_start(m)), _day(month_end(m))
+def children_month(kids: Children, tree: Tree, day: date, _conn) -> np.ndarray:
+    start, end = _day(day.replace(day=1)), _day(day)
     roll = kids.on_roll(end)
     cols = [kids.count(roll)]
     cols += [kids.count(roll & (kids.category == i)) for i in range(len(CATEGORIES))]
     cols.append(kids.count((kids.enrolled >= start) & (kids.enrolled <= end)))
     cols.append(kids.count((kids.exited >= start) & (kids.exited <= end)))
-    cohort = (kids.enrolled >= _day(date(month_start(m).year, 1, 1))) & (kids.enrolled <= end)
+    cohort = (kids.enrolled >= _day(date(day.year, 1, 1))) & (kids.enrolled <= end)
     cols.append(kids.count(cohort))
     cols.append(kids.count(cohort & kids.on_time))
     return tree.roll_up(np.column_stack(cols))
 
 
-def visits_month(kids: Children, tree: Tree, m: int, conn) -> np.ndarray:
+def visits_month(kids: Children, tree: Tree, day: date, conn) -> np.ndarray:
     v = schema.visit.c
-    statement = (select(v.child_hash, func.count().label("n"))
+    statement = (select(v.child_hash, func.count().label("n"), func.max(v.visited_on).label("last"))
                  .where(v.visited_on.between(bindparam("s"), bindparam("e"))).group_by(v.child_hash))
-    counts = pd.read_sql(statement, conn, params={"s": month_start(m), "e": month_end(m)})
+    counts = pd.read_sql(statement, conn, params={"s": day.replace(day=1), "e": day})
     per_child = np.zeros(len(kids.pos), dtype=np.int64)
     at = kids.hash.get_indexer(counts["child_hash"].astype(str))
     found = at >= 0
     per_child[at[found]] = counts["n"].to_numpy(np.int64)[found]
-    roll = kids.on_roll(_day(month_end(m)))
-    cols = [np.bincount(kids.pos[roll], weights=per_child[roll], minlength=kids.n_regions).astype(np.int64)]
+    last_by_village = np.zeros(kids.n_regions, dtype=np.int64)
+    np.maximum.at(last_by_village, kids.pos[at[found]], _days(counts["last"])[found] if len(counts) else 0)
+    roll = kids.on_roll(_day(day))
+
+    def visits(mask):
+        return np.bincount(kids.pos[mask], weights=per_child[mask], minlength=kids.n_regions).astype(np.int64)
+
+    cols = [visits(roll)]
     for r in range(len(RISK_KEYS)):
         mine = roll & (kids.risk == r)
         cols.append(kids.count(mine))
         cols += [kids.count(mine & (per_child >= k)) for k in range(1, MAX_VISITS_KEPT + 1)]
-    return tree.roll_up(np.column_stack(cols))
+    cols.append(visits(np.ones(len(kids.pos), dtype=bool)))  # visits_dated: every child, on the roll or not
+    return np.column_stack([tree.roll_up(np.column_stack(cols)), tree.latest(last_by_village)])
 
 
 class Places:
@@ -206,8 +262,8 @@ class Places:
         self.level = tree.level
 
 
-def network_month(places: Places, tree: Tree, m: int, _conn) -> np.ndarray:
-    end = _day(month_end(m))
+def network_month(places: Places, tree: Tree, day: date, _conn) -> np.ndarray:
+    end = _day(day)
     n = len(tree.codes)
 
     def has(pos, kind_mask, start, stop):
@@ -224,9 +280,9 @@ def network_month(places: Places, tree: Tree, m: int, _conn) -> np.ndarray:
     return tree.roll_up(np.column_stack(cols).astype(np.int64))
 
 
-def workforce_month(places: Places, tree: Tree, m: int, _conn) -> np.ndarray:
-    end = _day(month_end(m))
-    year_start = _day(date(month_start(m).year, 1, 1))
+def workforce_month(places: Places, tree: Tree, day: date, _conn) -> np.ndarray:
+    end = _day(day)
+    year_start = _day(date(day.year, 1, 1))
     active = (places.post_from <= end) & (places.post_to > end) & (places.post_pos >= 0)
     # (kept ancestor, person) pairs, each once: one person with posts in three villages counts once per region.
     by_desc = pd.DataFrame({"desc": tree.desc, "anc": tree.anc})
@@ -255,8 +311,9 @@ class Money:
         self.s_amount = s["amount"].astype(float).to_numpy()
 
 
-def funds_month(money: Money, tree: Tree, m: int, _conn) -> np.ndarray:
-    n, year = len(tree.codes), m // 12
+def funds_month(money: Money, tree: Tree, day: date, _conn) -> np.ndarray:
+    # Spending is booked per month: a Sunday's figure is its whole month's, as funds.sql's spend_until says.
+    n, year, m = len(tree.codes), day.year, month_index(day.year, day.month)
     b = (money.b_year == year) & (money.b_pos >= 0)
     s = (money.s_month >= month_index(year, 1)) & (money.s_month <= m) & (money.s_pos >= 0)
     cols = [np.bincount(money.b_pos[b], weights=money.b_amount[b], minlength=n),
@@ -273,30 +330,26 @@ FAMILY_SOURCES = {
 }
 
 
-def _write(conn, family: str, tree: Tree, months: list[int], compute, source) -> int:
+def _write(conn, family: str, tree: Tree, days: list[date], compute, source) -> int:
     table = schema.KEPT_TABLES[family]
-    names = [m.name for m in measures.kept(family)]
-    money = [m.unit == "元" for m in measures.kept(family)]
-    firsts = [month_start(m) for m in months]
-    for chunk in range(0, len(firsts), 200):
-        conn.execute(delete(table).where(table.c.month.in_(firsts[chunk:chunk + 200])))
-    rows, written = [], 0
-    codes = tree.codes[tree.kept]
-    for m, first in zip(months, firsts):
-        values = compute(source, tree, m, conn)[tree.kept]
+    kept_measures = measures.kept(family)
+    columns = ["region_code", "day", *(m.name for m in kept_measures)]
+    money = np.array([m.unit == "元" for m in kept_measures])
+    for chunk in range(0, len(days), 200):
+        conn.execute(delete(table).where(table.c.day.in_(days[chunk:chunk + 200])))
+    sqlite = conn.dialect.name == "sqlite"
+    written = 0
+    for day in days:  # computed before each write: a COPY in progress holds the connection
+        month_end_row = day == month_end(month_index(day.year, day.month))
+        at = tree.kept_and_villages if family in VILLAGE_FAMILIES and month_end_row else tree.kept
+        values = compute(source, tree, day, conn)[at]
         # Only rows with something to say: a missing row reads as zeros (every count 0).
         nonzero = np.flatnonzero(np.any(values != 0, axis=1))
-        for i in nonzero:
-            row = {"region_code": str(codes[i]), "month": first}
-            row.update({name: (float(v) if is_money else int(v))
-                        for name, v, is_money in zip(names, values[i], money)})
-            rows.append(row)
-        if len(rows) >= WRITE_BATCH:
-            conn.execute(insert(table), rows)
-            written, rows = written + len(rows), []
-    if rows:
-        conn.execute(insert(table), rows)
-        written += len(rows)
+        values = values[nonzero]
+        as_python = [values[:, j].astype(float if money[j] else np.int64).tolist() for j in range(values.shape[1])]
+        stored_day = day.isoformat() if sqlite else day
+        written += write_rows(conn, table, columns,
+                              zip(tree.codes[at][nonzero].tolist(), [stored_day] * len(nonzero), *as_python))
     return written
 
 
@@ -304,47 +357,54 @@ def refresh(conn, tables=None, months_touched: set[int] | None = None) -> dict:
     """Recompute the kept measures the written tables change, inside the caller's transaction.
 
     tables: the data tables written (default: all, as after the demo build). months_touched: for the
-    visit table, the months (indexes) its rows fall in — a visit load refreshes only those months of the
-    visit measures, and every month newly entering the kept range is computed for every family.
-    Returns rows written per family.
+    visit table, the months (indexes) its rows fall in — a visit load refreshes only those months' rows of the
+    visit measures, and every row newly entering the kept range (a month, a Sunday) is computed for every
+    family. Returns rows written per family.
     """
     tables = set(tables or FAMILIES_OF)
     families = {f for t in tables for f in FAMILIES_OF.get(t, ())}
+    if get_meta(conn, META_LAYOUT) != LAYOUT:  # kept by an earlier version, or never: everything anew
+        _reset(conn)
     tree = Tree(conn)
     last_day = last_data_day(conn)
     first, last = kept_range(last_day)
+    sundays = kept_sundays(first, last_day)
+    everything = sorted([month_end(m) for m in range(first, last + 1)] + sundays)
     old_first, old_last = get_meta(conn, META_FIRST), get_meta(conn, META_LAST)
-    everything = list(range(first, last + 1))
-    plan: dict[str, list[int]] = {}
+    plan: dict[str, list[date]] = {}
     if old_first is None or old_last is None:
         plan = {f: everything for f in measures.FAMILIES}
     else:
-        kept_before = set(range(int(old_first), int(old_last) + 1))
-        new_months = [m for m in everything if m not in kept_before]
+        kept_before = {month_end(m) for m in range(int(old_first), int(old_last) + 1)}
+        kept_before |= set(sundays_between(get_meta(conn, META_SUNDAYS)))
+        new_days = [d for d in everything if d not in kept_before]
         for family in measures.FAMILIES:
             if family in families:
                 wanted = everything
                 if family == "visits" and tables == {"visit"} and months_touched is not None:
-                    wanted = [m for m in everything if m in months_touched or m in new_months]
+                    wanted = [d for d in everything
+                              if month_index(d.year, d.month) in months_touched or d in new_days]
                 plan[family] = wanted
-            elif new_months:
-                plan[family] = new_months
-        dropped = [m for m in kept_before if m < first]
-        if dropped:
-            for table in schema.KEPT_TABLES.values():
-                conn.execute(delete(table).where(table.c.month < month_start(first)))
+            elif new_days:
+                plan[family] = new_days
+        dropped = sorted(kept_before - set(everything))
+        for table in schema.KEPT_TABLES.values():
+            for chunk in range(0, len(dropped), 200):
+                conn.execute(delete(table).where(table.c.day.in_(dropped[chunk:chunk + 200])))
     sources: dict = {}
     written = {}
-    for family, months in plan.items():
-        if not months:
+    for family, days in plan.items():
+        if not days:
             continue
         kind, compute = FAMILY_SOURCES[family]
         if kind not in sources:
             sources[kind] = kind(conn, tree)
-        written[family] = _write(conn, family, tree, months, compute, sources[kind])
+        written[family] = _write(conn, family, tree, days, compute, sources[kind])
     set_meta(conn, META_FIRST, str(first))
     set_meta(conn, META_LAST, str(last))
     set_meta(conn, META_LAST_DAY, last_day.isoformat() if last_day else "")
+    set_meta(conn, META_SUNDAYS, f"{sundays[0].isoformat()}..{sundays[-1].isoformat()}" if sundays else "")
+    set_meta(conn, META_LAYOUT, LAYOUT)
     schema.analyze(conn, *schema.KEPT_TABLES.values())
     return written
 
@@ -353,10 +413,24 @@ def rebuild(conn) -> dict:
     """Every kept measure recomputed from nothing (every family, every month of the range), then stamped with
     the current data version: after rows were written without the loader, or for a database made before the
     kept measures existed. Inside the caller's transaction; returns rows written per family."""
-    conn.execute(schema.meta.delete().where(schema.meta.c.key.in_((META_FIRST, META_LAST))))
+    _reset(conn)
     written = refresh(conn)
     stamp(conn)
     return written
+
+
+def _reset(conn) -> None:
+    """Forget every kept row and the range; a kept table of an earlier layout is made anew."""
+    conn.execute(schema.meta.delete().where(schema.meta.c.key.in_((META_FIRST, META_LAST, META_SUNDAYS))))
+    for table in schema.KEPT_TABLES.values():
+        if _columns(conn, table.name) != [c.name for c in table.columns]:
+            conn.execute(text(f"DROP TABLE {conn.dialect.identifier_preparer.format_table(table)}"))
+            table.create(conn)
+        conn.execute(delete(table))
+
+
+def _columns(conn, name: str) -> list[str]:
+    return [c["name"] for c in inspect(conn).get_columns(name)]
 
 
 def stamp(conn) -> None:

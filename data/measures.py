@@ -7,8 +7,10 @@ from data.vocab import CATEGORIES
 FAMILIES = ("children", "visits", "network", "workforce", "funds")
 # How a measure adds up over regions: `sum` is additive (a township's value is the sum over its villages);
 # `distinct` counts persons once per region however many posts they hold under it, so it is computed per
-# region, never summed; `derived` is computed by the engine from other measures (the visit rule, the date).
-AGGREGATIONS = ("sum", "distinct", "derived")
+# region, never summed; `latest` is a day (a day number: days since 1970-01-01, 0 for none), a region's the
+# latest over everything under it; `derived` is computed by the engine from other measures (the visit rule,
+# the date).
+AGGREGATIONS = ("sum", "distinct", "latest", "derived")
 RISK_KEYS = ("red", "orange", "yellow", "green", "unassessed")
 # The kept visit measures count children with at least 1 … MAX_VISITS_KEPT visits in the month, per risk
 # level, so any visit rule asking up to this many per month is answered from them (more → recomputed).
@@ -23,7 +25,7 @@ class Measure:
     label: str       # what it counts, as inspectors read it (table headers, slide notes)
     family: str      # the SQL family computing it (queries/sql/<family>.sql) and the kept table holding it
     aggregates: str  # sum | distinct | derived
-    unit: str = "人"  # 人 (persons), 个 (places), 元, 月
+    unit: str = "人"  # 人 (persons), 个 (places), 元, 月, 日 (a day number, for `latest`)
     kept: bool = True  # False: the engine derives it (from kept parts, or from the period itself)
     shown: bool = True  # False: a part the engine derives a shown measure from, never a column of its own
 
@@ -59,6 +61,10 @@ def _visits() -> tuple[Measure, ...]:
         out.append(Measure(f"on_roll_{risk}", f"在册{RISK_WORDS[risk]}风险儿童", "visits", "sum", shown=False))
         out += [Measure(f"visited_{risk}_{k}", f"本月走访 ≥{k} 次的{RISK_WORDS[risk]}风险儿童", "visits", "sum",
                         shown=False) for k in range(1, MAX_VISITS_KEPT + 1)]
+    # The weekly review's visits of a week: every visit dated in the period, on the roll or not (weekly_visits.sql).
+    out.append(Measure("visits_dated", "本期走访记录（含已退出儿童）", "visits", "sum", unit="次", shown=False))
+    # 各单位报送情况's latest visit, for the units with a visit in the month (reporting_visits.sql).
+    out.append(Measure("visit_last_day", "本期最后走访日期", "visits", "latest", unit="日", shown=False))
     return tuple(out)
 
 
@@ -108,6 +114,8 @@ def check() -> None:
             raise ValueError(f"data/measures.py: {m.name} has family {m.family!r}, aggregates {m.aggregates!r}")
         if m.kept == (m.aggregates == "derived"):
             raise ValueError(f"data/measures.py: {m.name}: derived measures are not kept, and the others are")
+        if (m.aggregates == "latest") != (m.unit == "日"):
+            raise ValueError(f"data/measures.py: {m.name}: a `latest` measure is a day number (unit 日)")
         if not m.shown and not m.kept:
             raise ValueError(f"data/measures.py: {m.name}: a part must be kept")
 

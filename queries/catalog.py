@@ -4,9 +4,10 @@ from datetime import date
 
 import pandas as pd
 
+from data import kept
 from data.db import get_meta
 from queries import fmt
-from queries.engine import Scope, scope_params, scoped
+from queries.engine import Scope, kept_state, scope_params, scoped
 from queries import periods
 from queries.periods import Month, latest_complete_month
 
@@ -59,12 +60,27 @@ def freshness(conn, scope: Scope) -> pd.DataFrame:
     The import time is the whole file's (import_log keeps no region): it tells a county viewer when, never
     what another county holds.
     """
-    frame = scoped(conn, "freshness", scope_params(conn, scope, None))
+    params = scope_params(conn, scope, None)
+    frame = scoped(conn, "freshness", {**params, "visit_rows": _visit_rows(conn, params)})
     frame["table_name"] = frame["table_name"].map(lambda name: TABLE_LABELS.get(name, name))
     frame["current_rows"] = pd.to_numeric(frame["current_rows"]).astype(int)
     # pd.isna first: a PostgreSQL timestamp column turns a missing import into NaT, which fmt cannot format.
     frame["last_import"] = [None if pd.isna(v) else fmt.minute(v) for v in frame["last_import"]]
     return frame
+
+
+def _visit_rows(conn, params: dict) -> int:
+    """The visits held inside the scope: from the kept measures when they cover the scope's roots (a
+    province's visits counted child by child took over a second), else counted from the rows."""
+    state = kept_state(conn)
+    if state is not None:
+        days = [Month(i // 12, i % 12 + 1).end for i in range(state.first, state.last + 1)]
+        row = scoped(conn, "freshness_visits_kept", {
+            **params, "days": days, "kept_from": Month(state.first // 12, state.first % 12 + 1).start,
+            "kept_levels": list(kept.KEPT_LEVELS)}).iloc[0]
+        if int(row["roots_kept"]) == len(set(params["scope"])) and int(row["roots_nested"]) == 0:
+            return int(row["current_rows"])
+    return int(scoped(conn, "freshness_visits", params).iloc[0]["current_rows"])
 
 
 def data_version(conn) -> str:

@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Date, bindparam, text
 
+from data import kept
 from data import measures as measures_declared
 from data.measures import MAX_VISITS_KEPT
 from data.vocab import LEVEL_ORDER
-from queries.periods import Month, Period
+from queries.periods import NO_MONTH, Month, Period
 from queries.registry import Indicator, load_registry
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -110,7 +112,8 @@ def _statement(body: str, params: dict):
     # Dates are bound with the Date type so SQLite gets ISO text and PostgreSQL a real date.
     statement = text(body)
     used = statement._bindparams  # only names that occur in this text may be typed
-    binds = [bindparam(k, expanding=True) for k in ("roots", "scope", "target_codes") if k in used]
+    binds = [bindparam(k, expanding=True) for k in ("roots", "scope", "target_codes", "codes", "days", "kept_levels")
+             if k in used]
     binds += [bindparam(k, type_=Date) for k, v in params.items() if isinstance(v, date) and k in used]
     return statement.bindparams(*binds)
 
@@ -208,7 +211,7 @@ def _scoped_statement(conn, name: str, params: dict, ctes) -> tuple[str, dict]:
 
 
 # Above this many target regions the closure is walked in each statement (SQLite binds at most 32,766 values).
-TARGET_LIST_MAX = 5_000
+TARGET_LIST_MAX = 1_000
 
 
 def _targets_file(params: dict) -> str:
@@ -253,7 +256,7 @@ def top_regions(conn) -> list[str]:
         version = _meta(conn).get("data_version")
         key = (str(conn.engine.url), version)
         if version is None or key not in _top_by_version:
-            found = scoped(conn, "top_regions", {})["code"].tolist()
+            found = [str(code) for code in scoped_columns(conn, "top_regions", {})["code"]]
             if version is None:
                 memo["top"] = found
                 return found
@@ -327,19 +330,24 @@ def period_params(period: Period) -> dict:
 
 
 PERIOD_COLUMNS = ("month_start", "month_end", "year_start", "year", "due_cutoff", "spend_until",
-                  "cohort_month", "window_from", "window_to")
+                  "cohort_month", "window_from", "window_to", "kept_day", "cohort_day")
 
 
-def period_cte(periods: list[Period], ids: list[int] | None = None) -> tuple[str, dict]:
+def period_cte(periods: list[Period], ids: list[int] | None = None, state: "KeptState | None" = None
+               ) -> tuple[str, dict]:
     """The CTE body listing the periods one statement computes (numbered by `ids`, default 0, 1, …), with its
-    bind values.
+    bind values. kept_day: the day of the kept rows answering the period (NO_MONTH where none does, or no
+    `state` is given); cohort_day: that of the year-to-date enrolment counts (assessment_parts).
 
     Only numbered bind *names* are generated here; every value is bound, never written into the SQL.
     """
     rows, params = [], {}
     for i, period in zip(ids if ids is not None else range(len(periods)), periods):
+        cohort_month, window_from, window_to = period.assessment_parts
+        cohort_day = NO_MONTH if cohort_month == NO_MONTH else Month.of(cohort_month).end
         values = (period.start, period.end, period.year_start, period.year, period.assessment_cutoff,
-                  period.month_start, *period.assessment_parts)
+                  period.month_start, cohort_month, window_from, window_to,
+                  kept_day(state, period) or NO_MONTH, cohort_day)
         names = [f"p{i}_{column}" for column in PERIOD_COLUMNS]
         params.update(zip(names, values))
         rows.append(f"SELECT {i} AS period_id, "
@@ -347,17 +355,29 @@ def period_cte(periods: list[Period], ids: list[int] | None = None) -> tuple[str
     return "\nUNION ALL\n".join(rows), params
 
 
-def kept_state(conn) -> tuple[int, int, date] | None:
-    """The kept measures' months (first, last as year*12 + month - 1) and the last date loaded, or None when
-    this database keeps none (made before they existed) or keeps them for another data version (rows written
-    without refreshing them): then everything is computed from the rows."""
+class KeptState(NamedTuple):
+    """What the kept measures of a database answer: months first..last (year*12 + month - 1), the Sundays
+    kept besides the month ends, and the last date loaded."""
+
+    first: int
+    last: int
+    last_day: date
+    sundays: frozenset
+
+
+def kept_state(conn) -> KeptState | None:
+    """The kept measures' coverage, or None when this database keeps none (made before they existed, or by
+    an earlier layout of the kept tables) or keeps them for another data version (rows written without
+    refreshing them): then everything is computed from the rows."""
     memo = _memo(conn)
     if "kept" not in memo:
         found = _meta(conn)
-        first, last, day = (found.get(k) for k in ("kept_first_month", "kept_last_month", "data_last_day"))
-        current = (found.get("kept_data_version") or "") == (found.get("data_version") or "")
-        memo["kept"] = (int(first), int(last), date.fromisoformat(day) if day else date.min) \
-            if first and last and current else None
+        first, last, day = (found.get(k) for k in (kept.META_FIRST, kept.META_LAST, kept.META_LAST_DAY))
+        current = (found.get(kept.META_VERSION) or "") == (found.get("data_version") or "")
+        layout = found.get(kept.META_LAYOUT) == kept.LAYOUT
+        memo["kept"] = KeptState(int(first), int(last), date.fromisoformat(day) if day else date.min,
+                                 frozenset(kept.sundays_between(found.get(kept.META_SUNDAYS)))) \
+            if first and last and current and layout else None
     return memo["kept"]
 
 
@@ -365,37 +385,114 @@ def _meta(conn) -> dict:
     """The kept measures' facts and the data version, read once per connection."""
     memo = _memo(conn)
     if "meta" not in memo:
-        memo["meta"] = scoped(conn, "kept_state", {}).set_index("key")["value"].to_dict()
+        memo["meta"] = dict(zip(*scoped_columns(conn, "kept_state", {}).values()))
     return memo["meta"]
 
 
-def keeps(state, period: Period, visit_rule: VisitRule) -> bool:
-    """Whether the kept measures answer this period exactly: its month is kept, and the period is the whole
-    month or nothing was loaded after its last day (the month in progress, which ends today: the loader
-    refuses later dates); and the visit rule asks no more visits than the kept counts go up to."""
-    if state is None or max(visit_rule.per_level.values(), default=1) > MAX_VISITS_KEPT:
-        return False
-    first, last, last_day = state
+def kept_day(state: KeptState | None, period: Period) -> date | None:
+    """The day of the kept rows that answer this period exactly, or None: its month is kept, and the period
+    is the whole month, or nothing was loaded after its last day (the month in progress, which ends today:
+    the loader refuses later dates), both answered by the month's row; or it ends on a kept Sunday."""
+    if state is None:
+        return None
     index = period.start.year * 12 + period.start.month - 1
-    return first <= index <= last and (not period.is_partial or last_day <= period.end)
+    if not state.first <= index <= state.last or period.start != period.month_start:
+        return None
+    if not period.is_partial or state.last_day <= period.end:
+        return Month.of(period.end).end
+    return period.end if period.end in state.sundays else None
+
+
+def keeps(state: KeptState | None, period: Period, visit_rule: VisitRule) -> bool:
+    """Whether the kept measures answer this period exactly (kept_day) under this visit rule: it asks no
+    more visits than the kept counts go up to."""
+    if max(visit_rule.per_level.values(), default=1) > MAX_VISITS_KEPT:
+        return False
+    return kept_day(state, period) is not None
+
+
+def _counts(values: np.ndarray) -> np.ndarray:
+    """A kept count column as int64: left joins leave NULL where a family keeps no row for the region and
+    day, which reads as 0."""
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    return np.array([0 if v is None else v for v in values], dtype=np.int64)
+
+
+def _money(values: np.ndarray) -> np.ndarray:
+    return np.array([0.0 if v is None else float(v) for v in values], dtype=float)
+
+
+def _kept_index(got: dict) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays([got["period_id"].astype(np.int64), got["target_code"].astype(object)],
+                                     names=["period_id", "region_code"])
+
+
+def visits_kept(conn, periods: list[Period], level: str) -> KeptState | None:
+    """The kept state when the kept visit measures answer every period at this level — villages only at
+    month ends (data/kept.py) — else None (the caller then reads the rows)."""
+    state = kept_state(conn)
+    if state is None:
+        return None
+    if level == "village":
+        answered = "visits" in kept.VILLAGE_FAMILIES and all(kept_day(state, p) == Month.of(p.end).end
+                                                              for p in periods)
+    else:
+        answered = level in kept.KEPT_LEVELS and all(kept_day(state, p) is not None for p in periods)
+    return state if answered else None
+
+
+def visit_parts(conn, periods: list[Period], level: str, region: str | None, scope: Scope) -> pd.DataFrame | None:
+    """Every kept column of the visit measures (data/measures.py: by risk level and count, visits_dated,
+    visit_last_day) per (period_id, region_code) and region_name, when visits_kept answers; None otherwise.
+    For the weekly review's differences between Sundays and 各单位报送情况's visits."""
+    state = visits_kept(conn, periods, level)
+    if state is None:
+        return None
+    key = ("visit parts", tuple(periods), level, region, scope)
+    memo = _memo(conn)
+    if key not in memo:
+        periods_sql, params = period_cte(periods, None, state)
+        params.update({"level": level, **scope_params(conn, scope, region)})
+        got = scoped_columns(conn, "kept_visit_parts", params, (("period", periods_sql),))
+        out = {"region_name": pd.array(got["region_name"].astype(object), dtype="str")}
+        out.update({m.name: _counts(got[m.name]) for m in measures_declared.kept("visits")})
+        memo[key] = pd.DataFrame(out, index=_kept_index(got)).sort_index()
+    return memo[key].copy()
+
+
+def visit_shortfall(parts: pd.DataFrame, visit_rule: VisitRule) -> pd.DataFrame:
+    """From visit_parts: per row the children on the roll, those lacking the visits the rule asks for their
+    risk level, and the visits still missing (Σ over children of need − done, where done < need).
+
+    Σ max(0, need − done) = Σ_{k=1..need} #(done < k) = Σ_{k=1..need} (on_roll − visited_k), exact for a
+    need up to MAX_VISITS_KEPT; a rule asking more raises ValueError (the caller reads the rows instead)."""
+    need = visit_rule.params()
+    if max(need.values(), default=0) > MAX_VISITS_KEPT:
+        raise ValueError("visit rule beyond the kept counts")
+    on_roll = lacking = missing = 0
+    for risk in RISK_KEYS:
+        roll, n = parts[f"on_roll_{risk}"], need[f"need_{risk}"]
+        on_roll = on_roll + roll
+        if n > 0:
+            lacking = lacking + roll - parts[f"visited_{risk}_{n}"]
+            missing = missing + sum(roll - parts[f"visited_{risk}_{k}"] for k in range(1, n + 1))
+    zero = pd.Series(0, index=parts.index, dtype=np.int64)
+    return pd.DataFrame({"children_on_roll": on_roll + zero, "children_lacking": lacking + zero,
+                         "visits_missing": missing + zero})
 
 
 def _kept_pass(conn, params: dict, ctes, families, visit_rule: VisitRule) -> pd.DataFrame:
     """The families' shown measures from the kept tables, in one statement; the visit rule and the assessment
     cutoff are applied here, the one place that turns kept parts into measures."""
     got = scoped_columns(conn, "kept_measures", params, ctes)
-    index = pd.MultiIndex.from_arrays([got["period_id"].astype(np.int64), got["target_code"].astype(object)],
-                                      names=["period_id", "region_code"])
+    index = _kept_index(got)
 
     def count(name: str) -> np.ndarray:
-        # Left joins leave NULL where a family keeps no row for the region and month: every count 0.
-        values = got[name]
-        if values.dtype.kind in "iu":
-            return values.astype(np.int64)
-        return np.array([0 if v is None else v for v in values], dtype=np.int64)
+        return _counts(got[name])
 
     def money(name: str) -> np.ndarray:
-        return np.array([0.0 if v is None else float(v) for v in got[name]], dtype=float)
+        return _money(got[name])
 
     out = {"region_name": pd.array(got["region_name"].astype(object), dtype="str")}
     need = visit_rule.params()
@@ -416,11 +513,13 @@ def _kept_pass(conn, params: dict, ctes, families, visit_rule: VisitRule) -> pd.
     return pd.DataFrame(out, index=index)
 
 
-def _measures_pass(conn, periods: list[Period], ids: list[int], base: dict, families, visit_rule, kept: bool):
-    periods_sql, params = period_cte(periods, ids)
+def _measures_pass(conn, periods: list[Period], ids: list[int], base: dict, families, visit_rule,
+                   state: KeptState | None):
+    """One pass over periods: from the kept rows when `state` is given (every period kept), else the rows."""
+    periods_sql, params = period_cte(periods, ids, state)
     params.update(base)
     ctes = (("period", periods_sql),)
-    if kept:
+    if state is not None:
         return _kept_pass(conn, params, ctes, families, visit_rule)
     keys = ["period_id", "region_code"]
     frame = scoped(conn, "target_regions", params, ctes).set_index(keys)
@@ -466,10 +565,11 @@ def _measures_over(conn, periods, level, region, scope, visit_rule, families) ->
     state = kept_state(conn) if level != "village" else None  # villages are not kept (data/kept.py)
     use = [keeps(state, p, visit_rule) for p in periods]
     frames = []
-    for kept in (True, False):
-        ids = [i for i, u in enumerate(use) if u == kept]
+    for answered in (True, False):
+        ids = [i for i, u in enumerate(use) if u == answered]
         if ids:
-            frames.append(_measures_pass(conn, [periods[i] for i in ids], ids, base, families, visit_rule, kept))
+            frames.append(_measures_pass(conn, [periods[i] for i in ids], ids, base, families, visit_rule,
+                                         state if answered else None))
     if use and all(use):
         frame = frames[0]  # numeric already, every column in place (_kept_pass)
     else:
@@ -513,8 +613,15 @@ def _value_array(ind: Indicator, m: pd.DataFrame, level: str) -> np.ndarray:
     needed = [ind.numerator, ind.denominator] if ind.is_ratio else [ind.measure]
     if any(name not in m.columns for name in needed):
         return missing
-    as_float = [pd.to_numeric(m[name], errors="coerce").to_numpy(dtype=float) for name in needed]
+    as_float = [_floats(m[name]) for name in needed]
     return quotient(*as_float) if ind.is_ratio else as_float[0]
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    # The kept path's columns are numpy numbers already; the rows' may hold text or None (pandas' coercion).
+    if column.dtype.kind in "iuf":
+        return column.to_numpy(dtype=float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
 
 def indicators(conn, month: Month | Period | str, level: str, region: str | None = None, *,

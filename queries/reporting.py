@@ -1,10 +1,10 @@
 """各单位报送情况: per county or township, the latest record of each kind, the days since, and who was silent this month."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
-from queries.engine import Scope, scope_params, scoped
+from queries.engine import Scope, scope_params, scoped, visit_parts
 from queries.periods import Month
 
 # (column prefix, SQL file, sheet of the import format, the date it is dated by). Spending is booked by
@@ -18,6 +18,7 @@ KINDS = (
     ("spending", "reporting_spending", "资金支出", "年月"),
 )
 COUNTY_ONLY = {"spending"}
+EPOCH = date(1970, 1, 1)  # the kept measures' day numbers count from it (data/measures.py, `latest`)
 LEVELS = ("city", "county", "township")
 
 
@@ -35,6 +36,24 @@ def _as_date(value) -> date | None:
 
 def _months_between(earlier: date, later: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _visits_kept(conn, scope: Scope, period, region: str | None, level: str, params: dict) -> pd.DataFrame | None:
+    """reporting_visits.sql's columns from the kept measures (the month's visits and their latest day), with
+    the latest visit read from the rows only for units without one in the month; None when not kept."""
+    parts = visit_parts(conn, [period], level, region, scope)
+    if parts is None:
+        return None
+    parts = parts.droplevel("period_id")
+    last_day = parts["visit_last_day"]
+    out = pd.DataFrame({"month_rows": parts["visits_dated"],
+                        "last_on": [EPOCH + timedelta(days=int(d)) if d > 0 else None for d in last_day]},
+                       index=parts.index)
+    quiet = out.index[last_day.to_numpy() == 0].tolist()
+    if quiet:
+        older = scoped(conn, "reporting_visits_last", {**params, "codes": quiet}).set_index("region_code")
+        out.loc[older.index, "last_on"] = older["last_on"].map(_as_date)
+    return out
 
 
 def per_unit(conn, scope: Scope, month: str, region: str | None = None, level: str = "township") -> pd.DataFrame:
@@ -57,7 +76,9 @@ def per_unit(conn, scope: Scope, month: str, region: str | None = None, level: s
     frame = scoped(conn, "reporting_units", params).set_index("region_code")
     reported = pd.Series(False, index=frame.index)
     for kind, name, _sheet, _dated_by in kinds(level):
-        part = scoped(conn, name, params).set_index("region_code")
+        part = _visits_kept(conn, scope, period, region, level, params) if kind == "visits" else None
+        if part is None:
+            part = scoped(conn, name, params).set_index("region_code")
         last = part["last_on"].map(_as_date).reindex(frame.index)
         last = last.astype(object).where(last.notna(), None)
         month_rows = pd.to_numeric(part["month_rows"]).reindex(frame.index).fillna(0).astype(int)

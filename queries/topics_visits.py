@@ -2,8 +2,10 @@
 
 import pandas as pd
 
+from data.measures import MAX_VISITS_KEPT
 from queries.engine import (DEFAULT_VISIT_RULE, Scope, as_period, divide, indicators, indicators_over,
-                            period_params, scope_params, scoped)
+                            period_params, scope_params, scoped, visits_kept)
+from queries.periods import Month
 from queries.topics_common import head, level_below, month_window, parent_names, region_row
 
 DROP_RATIO = 0.5  # visits this month below half of last month's are worth a question
@@ -25,9 +27,14 @@ def visit_monthly(conn, scope: Scope, month: str, level: str, region: str | None
 def unvisited_by_village(conn, scope: Scope, month: str, region: str | None = None) -> pd.DataFrame:
     """Villages under `region` with children on the roll who did not get the required visits this month,
     counted per village (never a child), most first."""
-    params = {**period_params(as_period(month)), **DEFAULT_VISIT_RULE.params(),
-              **scope_params(conn, scope, region)}
-    frame = scoped(conn, "topic_visit_unvisited", params)
+    period = as_period(month)
+    params = {**period_params(period), **DEFAULT_VISIT_RULE.params(), **scope_params(conn, scope, region)}
+    within_kept = max(DEFAULT_VISIT_RULE.per_level.values()) <= MAX_VISITS_KEPT  # the kept counts' reach
+    if within_kept and visits_kept(conn, [period], "village") is not None:  # each village's kept counts
+        frame = scoped(conn, "topic_visit_unvisited_kept",
+                       {**params, "level": "village", "kept_day": Month.of(period.end).end})
+    else:
+        frame = scoped(conn, "topic_visit_unvisited", params)
     for column in ("children_total", "children_unvisited"):
         frame[column] = pd.to_numeric(frame[column]).astype(int)
     return frame

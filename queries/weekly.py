@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from data import settings
+from data import kept, settings
 from queries import judge
 from queries.catalog import region_info
-from queries.engine import DEFAULT_VISIT_RULE, Scope, divide, indicators_over, scope_params, scoped
+from queries.engine import (DEFAULT_VISIT_RULE, Scope, divide, indicators_over, scope_params, scoped, visit_parts,
+                            visit_shortfall)
 from queries.periods import Month, Period
 from queries.registry import by_key, load_registry
 
@@ -103,7 +104,7 @@ class Week:
         return self.key
 
 
-def weeks_until(today: date, count: int = 26) -> list[str]:
+def weeks_until(today: date, count: int = kept.WEEKS_OFFERED) -> list[str]:
     """ISO weeks ending on or before today, newest first."""
     newest = Week.of(today)
     if newest.sunday > today:
@@ -161,6 +162,34 @@ def _days(later: pd.Series, earlier) -> pd.Series:
     return pd.Series(values, index=later.index, dtype="Int64")
 
 
+def _kept_weeks(conn, scope: Scope, wk: Week, region: str | None, level: str) -> pd.DataFrame | None:
+    """Per region of `level`, from the kept visit measures (data/kept.py keeps the Sundays of the weeks
+    offered): the visits dated this week, the week before and in the 14 days up to Sunday, and the pace
+    columns at Sunday. None when a day they need is not kept (then the SQL reads the rows).
+
+    Kept rows count from the 1st of their day's month: visits dated in (a, b] are through(b) − through(a)
+    within one month, plus the rest of a's month (through(a's month end) − through(a)) across two.
+    """
+    s0, s1, s2 = wk.sunday, wk.previous.sunday, wk.previous.previous.sunday
+    days = sorted({s0, s1, s2, Month.of(s1).end, Month.of(s2).end})
+    parts = visit_parts(conn, [Period.as_of(d) for d in days], level, region, scope)
+    if parts is None:
+        return None
+    at = {d: parts.xs(i, level="period_id") for i, d in enumerate(days)}
+
+    def between(a: date, b: date) -> pd.Series:
+        through = {d: at[d]["visits_dated"] for d in (a, b, Month.of(a).end)}
+        if (a.year, a.month) == (b.year, b.month):
+            return through[b] - through[a]
+        return through[b] + through[Month.of(a).end] - through[a]
+
+    out = visit_shortfall(at[s0], DEFAULT_VISIT_RULE)
+    out["visits_this_week"] = between(s1, s0)
+    out["visits_last_week"] = between(s2, s1)
+    out["visits_14d"] = between(s2, s0)
+    return out
+
+
 def visits_by_township(conn, scope: Scope, week: str, region: str | None = None,
                        level: str = "township") -> pd.DataFrame:
     """Per township (or per region of `level`): visits this week and last week, the change, and what the
@@ -173,8 +202,14 @@ def visits_by_township(conn, scope: Scope, week: str, region: str | None = None,
     """
     wk = Week.parse(week)
     params = _params(conn, scope, wk, region, level)
-    visits = scoped(conn, "weekly_visits", params).set_index("region_code")
-    pace = scoped(conn, "weekly_pace", params).set_index("region_code")
+    from_kept = _kept_weeks(conn, scope, wk, region, level)
+    if from_kept is None:
+        visits = scoped(conn, "weekly_visits", params).set_index("region_code")
+        pace = scoped(conn, "weekly_pace", params).set_index("region_code")
+    else:
+        visits = scoped(conn, "weekly_areas", params).set_index("region_code").join(
+            from_kept[["visits_this_week", "visits_last_week"]])
+        pace = from_kept[["children_on_roll", "children_lacking", "visits_missing"]]
     out = visits.join(pace, how="left")
     counts = ["visits_this_week", "visits_last_week", "children_on_roll", "children_lacking", "visits_missing"]
     out[counts] = out[counts].apply(pd.to_numeric, errors="coerce").fillna(0).astype(int)
@@ -249,7 +284,16 @@ def vacant_villages(conn, scope: Scope, week: str, region: str | None = None) ->
 def silent_townships(conn, scope: Scope, week: str, region: str | None = None) -> pd.DataFrame:
     """Townships with no visit dated in the SILENT_DAYS days up to Sunday, with their last visit in the look-back."""
     wk = Week.parse(week)
-    frame = scoped(conn, "weekly_silent", _params(conn, scope, wk, region)).set_index("region_code")
+    params = _params(conn, scope, wk, region)
+    from_kept = _kept_weeks(conn, scope, wk, region, "township")
+    if from_kept is None:
+        frame = scoped(conn, "weekly_silent", params).set_index("region_code")
+    else:  # the 14 days' visits kept; the last visit read only for the few townships without any
+        frame = scoped(conn, "weekly_areas", params).set_index("region_code")
+        frame["visits_14d"] = from_kept["visits_14d"]
+        silent = frame.index[frame["visits_14d"] == 0].tolist()
+        last = scoped(conn, "weekly_last_visit", {**params, "codes": silent or [""]}).set_index("region_code")
+        frame["last_visit"] = last["last_visit"].reindex(frame.index)
     frame["visits_14d"] = pd.to_numeric(frame["visits_14d"]).fillna(0).astype(int)
     frame = frame[frame["visits_14d"] == 0].copy()
     frame["last_visit"] = [_as_date(v) for v in frame["last_visit"]]
@@ -305,9 +349,9 @@ def colour_plan(week: str) -> list[Comparison]:
     return out
 
 
-def _judged(frame: pd.DataFrame, key: str, period: Period) -> pd.Series:
-    """judge's state of one indicator over one period; the month tells judge whether it is still in progress."""
-    return judge.states(frame, [key], month=str(Month.of(period.end)))[key]
+def _judged(frame: pd.DataFrame, keys: list[str], period: Period) -> pd.DataFrame:
+    """judge's states of indicators over one period; the month tells judge whether it is still in progress."""
+    return judge.states(frame, keys, month=str(Month.of(period.end)))
 
 
 def colour_changes(conn, scope: Scope, week: str, region: str | None = None) -> pd.DataFrame:
@@ -328,9 +372,16 @@ def colour_changes(conn, scope: Scope, week: str, region: str | None = None) -> 
         # indicators_over labels each row with str(period), which is unique per Period.
         long = indicators_over(conn, periods, lvl, region, scope=scope)
         frames = {p: long[long["month"] == str(p)].set_index("region_code") for p in periods}
+        # Each period's frame judged once for every key compared at it (judging is row by row).
+        keys_at: dict = {}
+        for c in plan:
+            keys_at.setdefault(c.now, []).append(c.key)
+            keys_at.setdefault(c.before, []).append(c.key)
+        judged = {p: _judged(frames[p], list(dict.fromkeys(keys)), p) for p, keys in keys_at.items()}
         for c in plan:
             now, before = frames[c.now], frames[c.before].reindex(frames[c.now].index)
-            s_now, s_before = _judged(now, c.key, c.now), _judged(before, c.key, c.before)
+            s_now = judged[c.now][c.key]
+            s_before = judged[c.before][c.key].reindex(now.index)
             for code in now.index:
                 a, b = s_before.at[code], s_now.at[code]
                 if a not in judge.ORDER or b not in judge.ORDER or a == b:

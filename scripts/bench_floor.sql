@@ -1,8 +1,8 @@
 -- The floor for `make bench`: one hand-written statement giving what queries.engine.indicators gives for every
 -- region of a level in one whole month with the default visit rule (time_progress, a constant, left out), from
 -- the same kept tables, with the divisions in SQL. No scope, no registry, no pandas: what our layer costs is the
--- engine's time over this one. Bound: level, month_start, and the month's 30-day cutoff parts cohort_month,
--- window_from, window_to (queries.periods.Period.assessment_parts).
+-- engine's time over this one. Bound: level, month_end (the day of the month's kept rows), and the month's
+-- 30-day cutoff parts cohort_day, window_from, window_to (queries.periods.Period.assessment_parts).
 SELECT r.code, r.name,
   c.children_total, c.children_orphan, c.children_unsupported, c.children_disabled_ill, c.children_dibao,
   c.children_other_difficulty, c.children_left_behind, c.children_new, c.children_exited,
@@ -19,12 +19,12 @@ SELECT r.code, r.name,
   1.0 * (COALESCE(kc.on_time_ytd, 0) + COALESCE(wi.on_time, 0))
       / NULLIF(COALESCE(kc.enrolled_ytd, 0) + COALESCE(wi.due, 0), 0) AS assessment_timeliness
 FROM region r
-LEFT JOIN kept_children c ON c.region_code = r.code AND c.month = :month_start
-LEFT JOIN kept_children kc ON kc.region_code = r.code AND kc.month = :cohort_month
-LEFT JOIN kept_visits v ON v.region_code = r.code AND v.month = :month_start
-LEFT JOIN kept_network n ON n.region_code = r.code AND n.month = :month_start
-LEFT JOIN kept_workforce w ON w.region_code = r.code AND w.month = :month_start
-LEFT JOIN kept_funds f ON f.region_code = r.code AND f.month = :month_start
+LEFT JOIN kept_children c ON c.region_code = r.code AND c.day = :month_end
+LEFT JOIN kept_children kc ON kc.region_code = r.code AND kc.day = :cohort_day
+LEFT JOIN kept_visits v ON v.region_code = r.code AND v.day = :month_end
+LEFT JOIN kept_network n ON n.region_code = r.code AND n.day = :month_end
+LEFT JOIN kept_workforce w ON w.region_code = r.code AND w.day = :month_end
+LEFT JOIN kept_funds f ON f.region_code = r.code AND f.day = :month_end
 LEFT JOIN (
   SELECT cl.ancestor, COUNT(*) AS due,
     SUM(CASE WHEN ch.risk_assessed_on <= ch.assessment_due_on AND ch.need_assessed_on <= ch.assessment_due_on

@@ -45,8 +45,8 @@ def assert_same(conn, periods, rule=E.DEFAULT_VISIT_RULE, expect_kept=None, **kw
 
 
 def kept_months(conn) -> list[Period]:
-    first, last, _ = E.kept_state(conn)
-    return [Month(i // 12, i % 12 + 1).period for i in range(first, last + 1)]
+    state = E.kept_state(conn)
+    return [Month(i // 12, i % 12 + 1).period for i in range(state.first, state.last + 1)]
 
 
 def kept_tables(url) -> dict:
@@ -67,12 +67,17 @@ def book(folder, name, sheets: dict) -> str:
     return path
 
 
-@pytest.fixture
-def loaded(db_url, tmp_path, id_key):
+def _loaded(db_url, tmp_path):
     engine = get_engine(db_url)
     result = load_files([tiny.write_workbook(tmp_path)], engine)
     assert result.ok, [str(p) for p in result.errors]
-    yield engine, db_url, tmp_path
+    return engine, db_url, tmp_path
+
+
+@pytest.fixture
+def loaded(db_url, tmp_path, id_key):
+    engine, url, folder = _loaded(db_url, tmp_path)
+    yield engine, url, folder
     engine.dispose()
 
 
@@ -231,3 +236,146 @@ def test_an_older_database_is_computed_from_rows_until_the_command_keeps_its_mea
         pd.testing.assert_frame_equal(E.indicators(conn, "2024-06", "county", scope=E.Scope.everything()), before)
     engine.dispose()
     assert main(["--db", f"sqlite:///{tmp_path / 'missing.sqlite'}"]) == 1
+
+
+@pytest.fixture
+def loaded_in_august(db_url, tmp_path, id_key, monkeypatch):
+    # Today a few days after the tiny data's last date (2024-07-31): the weekly review's Sundays lie inside it.
+    monkeypatch.setenv("WEIBAO_TODAY", "2024-08-05")
+    engine, url, folder = _loaded(db_url, tmp_path)
+    yield engine, url, folder
+    engine.dispose()
+
+
+def test_the_weekly_reviews_sundays_are_kept_exactly(loaded_in_august):
+    engine, url, folder = loaded_in_august
+    with engine.connect() as conn:
+        state = E.kept_state(conn)
+        # Worked out by hand: the Sundays after 2024-08-05 − 28 weeks (2024-01-22) and before 2024-07-31, less
+        # 2024-03-31 and 2024-06-30, each their month's last day (the month's own row answers them).
+        expected = [date(2024, 1, 28)] + [d for d in pd.date_range("2024-02-04", "2024-07-28", freq="7D").date
+                                          if d not in (date(2024, 3, 31), date(2024, 6, 30))]
+        assert sorted(state.sundays) == expected and len(expected) == 25
+        sundays = [Period.as_of(d) for d in expected]
+        assert_same(conn, sundays, expect_kept=True)
+        assert_same(conn, sundays[-6:], RED2, expect_kept=True)
+        # A Saturday inside the same months is not kept: computed from the rows.
+        assert_same(conn, [Period.as_of(date(2024, 6, 29))], expect_kept=False)
+    # A visit load into June refreshes June's Sundays too, and only the visit measures.
+    visits = [("2024-06-02", tiny.c01, tiny.P1, "入户"), ("2024-06-09", tiny.c13, tiny.P6, "入户")]
+    before = kept_tables(url)
+    assert load_files([book(folder, "june.xlsx", {"走访": visits})], engine).ok
+    after = kept_tables(url)
+    assert after["kept_visits"] != before["kept_visits"] and after["kept_children"] == before["kept_children"]
+    assert kept_is_exact(url)
+    with engine.connect() as conn:
+        assert_same(conn, [Period.as_of(date(2024, 6, d)) for d in (2, 9, 16, 23)], expect_kept=True)
+
+
+def test_a_database_of_the_earlier_layout_is_computed_from_rows_then_rebuilt(loaded):
+    from data.kept_cli import main
+
+    engine, url, _ = loaded
+    with engine.begin() as conn:  # as the first layout left it: a `month` column, no layout mark
+        conn.exec_driver_sql("DROP TABLE kept_funds")
+        conn.exec_driver_sql("CREATE TABLE kept_funds (region_code VARCHAR(12) NOT NULL, month DATE NOT NULL, "
+                             "fund_budget FLOAT NOT NULL, fund_spent_ytd FLOAT NOT NULL, "
+                             "PRIMARY KEY (region_code, month))")
+        conn.exec_driver_sql("DELETE FROM meta WHERE key = 'kept_layout'")
+    with engine.connect() as conn:
+        assert E.kept_state(conn) is None  # never read in the old layout: computed from the rows
+        before = E.indicators(conn, "2024-06", "county", scope=E.Scope.everything())
+    assert main(["--db", url]) == 0
+    with engine.connect() as conn:
+        assert E.keeps(E.kept_state(conn), Month(2024, 6).period, E.DEFAULT_VISIT_RULE)
+        pd.testing.assert_frame_equal(E.indicators(conn, "2024-06", "county", scope=E.Scope.everything()), before)
+    assert kept_is_exact(url)
+
+
+def test_the_demo_citys_weekly_review_from_kept_equals_its_rows(demo_url, monkeypatch):
+    from queries import weekly
+
+    engine = get_engine(demo_url)
+    with engine.connect() as conn:
+        today = date.fromisoformat(conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'demo_today'").scalar())
+        monkeypatch.setenv("WEIBAO_TODAY", today.isoformat())
+        offered = [weekly.Week.parse(w) for w in weekly.weeks_until(today)]
+        # The newest and the oldest week offered, and those whose week or week before spans two months.
+        crossing = [w for w in offered if w.monday.month != w.sunday.month
+                    or w.previous.monday.month != w.previous.sunday.month]
+        weeks = list(dict.fromkeys([offered[0], offered[-1], *crossing[:4]]))
+        assert len(weeks) >= 4
+        scope = E.Scope.everything()
+
+        def review(week):
+            E._memo(conn).clear()
+            return {"township": weekly.visits_by_township(conn, scope, week.key),
+                    "county": weekly.visits_by_township(conn, scope, week.key, level="county"),
+                    "silent": weekly.silent_townships(conn, scope, week.key),
+                    "changes": weekly.colour_changes(conn, scope, week.key)}
+
+        for week in weeks:
+            assert weekly._kept_weeks(conn, scope, week, None, "township") is not None, week
+            kept_view = review(week)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(weekly, "_kept_weeks", lambda *_a: None)
+                patch.setattr(E, "keeps", lambda *_a: False)
+                rows_view = review(week)
+            for name, frame in kept_view.items():
+                pd.testing.assert_frame_equal(frame, rows_view[name], check_dtype=False, obj=f"{week} {name}")
+    engine.dispose()
+
+
+def test_visits_before_the_kept_months_still_count_in_the_freshness_rows(loaded):
+    from queries.catalog import TABLE_LABELS, freshness
+
+    engine, url, folder = loaded
+    with engine.connect() as conn:
+        first = E.kept_state(conn).first
+        before = freshness(conn, E.Scope.everything()).set_index("table_name")["current_rows"]
+    assert first == 2022 * 12  # January 2022: two years before the last date loaded (2024-07-31)
+    old = [("2021-12-15", tiny.c01, tiny.P1, "入户"), ("2021-11-02", tiny.c09, tiny.P3, "电话")]
+    result = load_files([book(folder, "old.xlsx", {"走访": old})], engine)
+    assert result.ok, [str(p) for p in result.errors]
+    with engine.connect() as conn:
+        after = freshness(conn, E.Scope.everything()).set_index("table_name")["current_rows"]
+        county = freshness(conn, E.Scope((tiny.A,))).set_index("table_name")["current_rows"]
+        with pytest.MonkeyPatch.context() as patch:  # the same counts from the rows
+            patch.setattr(E, "kept_state", lambda _conn: None)
+            from queries import catalog
+            patch.setattr(catalog, "kept_state", lambda _conn: None)
+            E._memo(conn).clear()
+            county_rows = freshness(conn, E.Scope((tiny.A,))).set_index("table_name")["current_rows"]
+    assert after[TABLE_LABELS["visit"]] == before[TABLE_LABELS["visit"]] + 2
+    assert county[TABLE_LABELS["visit"]] == county_rows[TABLE_LABELS["visit"]]
+
+
+def test_villages_unvisited_from_kept_equal_the_rows(loaded, demo_url):
+    from queries import topics_visits
+
+    def both_ways(conn, scope, month, region=None):
+        E._memo(conn).clear()
+        answered = topics_visits.unvisited_by_village(conn, scope, month, region)
+        assert E.visits_kept(conn, [Month.parse(month).period], "village") is not None
+        E._memo(conn).clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(topics_visits, "visits_kept", lambda *_a, **_k: None)
+            from_rows = topics_visits.unvisited_by_village(conn, scope, month, region)
+        E._memo(conn).clear()
+        pd.testing.assert_frame_equal(answered, from_rows, check_dtype=False)
+        return answered
+
+    engine, _, _ = loaded
+    with engine.connect() as conn:
+        june = both_ways(conn, E.Scope.everything(), "2024-06")
+        assert len(june) > 0
+        both_ways(conn, E.Scope((tiny.A,), (tiny.C,)), "2024-06", tiny.A)
+        # The month in progress on 2024-07-31's data is not the month's row: not answered at village level.
+        assert E.visits_kept(conn, [Period.as_of(date(2024, 7, 14))], "village") is None
+    demo = get_engine(demo_url)
+    with demo.connect() as conn:
+        today = date.fromisoformat(conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'demo_today'").scalar())
+        for month in (Month.of(today).shift(-1), Month.of(today).shift(-7)):
+            assert len(both_ways(conn, E.Scope.everything(), str(month))) > 100
+        both_ways(conn, E.Scope.everything(), str(Month.of(today)))  # the month in progress
+    demo.dispose()

@@ -84,14 +84,26 @@ SPENDING_JUNE = {A: (d("2024-06-01"), 0), B: (d("2024-03-01"), 3), Z: (None, Non
 ROWS = {sheet: len(rows) for sheet, (_headers, rows) in SHEETS.items()}
 
 
-@pytest.fixture(scope="module")
-def tiny_engine(module_db_url):
+@pytest.fixture(scope="module", params=["rows", "kept"])
+def tiny_engine(module_db_url, request):
     """conftest's module_db_url (SQLite and PostgreSQL) with the tiny data set inserted directly, once per
-    backend: the tests that use it only read it."""
+    backend and way: `rows` reads every figure from the rows; `kept` keeps the monthly measures, so the
+    month's visits, their latest day and the visit count come from them (asserted below)."""
     engine = get_engine(module_db_url)
-    load_direct(engine)
+    load_direct(engine, kept=request.param == "kept")
     yield engine
     engine.dispose()
+
+
+def test_the_kept_variant_reads_the_kept_visits(tiny_engine, request):
+    from queries.engine import visit_parts
+    from queries.periods import Month
+
+    with tiny_engine.connect() as conn:
+        parts = visit_parts(conn, [Month.parse(MONTH).period], "township", None, EVERYTHING)
+        assert (parts is not None) == ("kept" in request.node.callspec.id)
+        rows = freshness(conn, EVERYTHING).set_index("table_name")["current_rows"]
+    assert rows[TABLE_LABELS["visit"]] == ROWS["走访"]  # every visit of the fixture, counted either way
 
 
 def _rows(frame):

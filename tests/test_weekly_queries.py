@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
+from data import kept
+from data import schema
 from data.db import get_engine
 from data.schema import child, create_schema, rebuild_closure, region, visit, worker_post
+from queries import engine as E
 from queries import weekly
 from queries.engine import OutOfScope, Scope
 from queries.periods import Period
@@ -86,6 +89,10 @@ def build(url: str) -> None:
     engine = get_engine(url)
     create_schema(engine)
     with engine.begin() as conn:
+        # The module's database serves both variants in turn: each starts from nothing.
+        for table in (*schema.KEPT_TABLES.values(), schema.meta, visit, worker_post, child, schema.region_closure,
+                      region):
+            conn.execute(table.delete())
         conn.execute(insert(region), [dict(code=c, name=n, level=lv, parent_code=p) for c, n, lv, p in REGIONS])
         rebuild_closure(conn)
         conn.execute(insert(child), [
@@ -102,11 +109,18 @@ def build(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def engine(module_db_url):
-    """The hand-made fixture, loaded once per backend: every test here only reads it."""
+@pytest.fixture(scope="module", params=["rows", "kept"])
+def engine(module_db_url, request):
+    """The hand-made fixture, loaded once per backend: every test here only reads it. `rows`: every figure is
+    read from the rows; `kept`: the kept measures are computed (as the loader would, on 2026-11-25), so the
+    week's visits, pace and silent townships and the Sundays' colours come from them (asserted below)."""
     build(module_db_url)
     engine = get_engine(module_db_url)
+    if request.param == "kept":
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("WEIBAO_TODAY", "2026-11-25")
+            with engine.begin() as connection:
+                kept.rebuild(connection)
     yield engine
     engine.dispose()
 
@@ -115,6 +129,18 @@ def engine(module_db_url):
 def conn(engine):
     with engine.connect() as connection:
         yield connection
+
+
+def test_the_kept_variant_reads_the_kept_measures(conn, engine, request):
+    # A silent fallback to the rows would make the kept variant an empty repetition.
+    from_kept = weekly._kept_weeks(conn, ALL, Week.parse(WEEK), None, "township")
+    state = E.kept_state(conn)
+    if "kept" in request.node.callspec.id:
+        assert from_kept is not None and date(2026, 11, 15) in state.sundays
+        assert all(E.keeps(state, p, E.DEFAULT_VISIT_RULE)
+                   for c in weekly.colour_plan(WEEK) if c.compared for p in (c.now, c.before))
+    else:
+        assert from_kept is None and state is None
 
 
 def test_week_parsing_and_labels():

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
 from data import kept, schema
+from data.bulk import write_rows
 from data.db import bump_data_version, get_meta, set_meta
 from data.demo.generate import generate_city
 from data.demo.spec import JINING, province_cities
@@ -78,9 +79,9 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
                       schema.meta):
             conn.execute(delete(table))
         # Secondary indexes are built once at the end (a sort) instead of updated row by row at
-        # random places; on SQLite readers keep seeing the old data (WAL) meanwhile, and a failed
-        # build rolls the DDL back with everything else.
-        deferred = [ix for t in schema.DATA_TABLES for ix in t.indexes] if sqlite else []
+        # random places; readers keep seeing the old data meanwhile (SQLite WAL, PostgreSQL MVCC), and a
+        # failed build rolls the DDL back with everything else.
+        deferred = [ix for t in schema.DATA_TABLES for ix in t.indexes]
         for index in deferred:
             index.drop(conn, checkfirst=True)
         for i, spec in enumerate(cities, 1):
@@ -125,6 +126,7 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
         if sqlite:
             conn.exec_driver_sql("PRAGMA cache_size = -2000")
         summary.seconds_write += time.perf_counter() - started
+    schema.vacuum(engine)
     summary.seconds = time.perf_counter() - begun
     return summary
 
@@ -146,16 +148,16 @@ def _values(series: pd.Series, sqlite: bool) -> list:
 
 
 def write_frame(conn, table, frame: pd.DataFrame) -> None:
-    """Insert a frame's rows with the driver's executemany, the SQL compiled by SQLAlchemy."""
+    """Insert a frame's rows (data.bulk: COPY on PostgreSQL, executemany on SQLite), converted batch by batch
+    to bound memory."""
     if frame.empty:
         return
     columns = [c.name for c in table.columns if c.name in frame.columns]
-    compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
     sqlite = conn.dialect.name == "sqlite"
-    positional = compiled.positiontup is not None
-    order = list(compiled.positiontup) if positional else columns
-    sql = str(compiled)
-    for start in range(0, len(frame), BATCH):  # converted batch by batch to bound memory
-        part = frame.iloc[start:start + BATCH]
-        rows = zip(*(_values(part[c], sqlite) for c in order))
-        conn.exec_driver_sql(sql, list(rows) if positional else [dict(zip(order, r)) for r in rows])
+
+    def rows():
+        for start in range(0, len(frame), BATCH):
+            part = frame.iloc[start:start + BATCH]
+            yield from zip(*(_values(part[c], sqlite) for c in columns))
+
+    write_rows(conn, table, columns, rows())

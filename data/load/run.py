@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from data import ids, kept, schema
 from data.db import bump_data_version, get_meta, set_meta
@@ -117,4 +118,13 @@ def load_files(paths: Iterable, engine, table: str | None = None, replace_demo: 
             set_meta(conn, "id_key_fingerprint", fingerprint)
         bump_data_version(conn)
         kept.stamp(conn)
+    # After the commit, as VACUUM must be: the written tables and the kept measures. The load has landed
+    # whatever happens here; a VACUUM that fails only leaves the pages slower until autovacuum's next round.
+    vacuumed = [t for t in schema.DATA_TABLES if t.name in written]
+    if schema.region in vacuumed:
+        vacuumed.append(schema.region_closure)
+    try:
+        schema.vacuum(engine, *vacuumed, *schema.KEPT_TABLES.values())
+    except SQLAlchemyError:
+        result.warnings.append("数据已导入；导入后的数据库整理（VACUUM）未完成，不影响数据，页面可能暂时稍慢")
     return result

@@ -46,7 +46,8 @@ def wipe(conn) -> None:
     # The demo was hashed under the demo key; with its rows gone the real key may take over. Without the
     # kept range the load's refresh recomputes every kept measure from the rows it writes.
     conn.execute(delete(schema.meta).where(schema.meta.c.key.in_(
-        ("is_demo", "id_key_fingerprint", kept.META_FIRST, kept.META_LAST, kept.META_LAST_DAY, kept.META_VERSION))))
+        ("is_demo", "id_key_fingerprint", kept.META_FIRST, kept.META_LAST, kept.META_LAST_DAY, kept.META_VERSION,
+         kept.META_SUNDAYS))))
 
 
 def lock(conn) -> None:

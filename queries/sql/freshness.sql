@@ -5,6 +5,8 @@
 -- children by village, visits by the visited child's village, training by a post its attendee holds or
 -- held in scope, budget and spending by county.
 -- table_order keeps the import format's order: 区划, 儿童, 工作人员, 阵地, 走访, 培训, 资金预算, 资金支出.
+-- Visits are counted apart (freshness_visits.sql, or freshness_visits_kept.sql from the kept measures): here
+-- their row carries :visit_rows, bound by queries.catalog.freshness.
 WITH inside AS (
   SELECT s.descendant AS code FROM region_closure s WHERE s.ancestor IN :scope
 ),
@@ -14,8 +16,7 @@ counts AS (
   UNION ALL SELECT 2, 'child', COUNT(*) FROM child WHERE village_code IN (SELECT code FROM inside)
   UNION ALL SELECT 3, 'worker_post', COUNT(*) FROM worker_post WHERE region_code IN (SELECT code FROM inside)
   UNION ALL SELECT 4, 'station', COUNT(*) FROM station WHERE region_code IN (SELECT code FROM inside)
-  UNION ALL SELECT 5, 'visit', COUNT(*) FROM visit v JOIN child ch ON ch.id_hash = v.child_hash
-    WHERE ch.village_code IN (SELECT code FROM inside)
+  UNION ALL SELECT 5, 'visit', :visit_rows
   UNION ALL SELECT 6, 'training', COUNT(*) FROM training
     WHERE person_hash IN (SELECT p.person_hash FROM worker_post p WHERE p.region_code IN (SELECT code FROM inside))
   UNION ALL SELECT 7, 'budget', COUNT(*) FROM budget WHERE county_code IN (SELECT code FROM inside)

@@ -1,7 +1,7 @@
--- kept_measures: per target region and period, every kept month-end measure of the period's month (data/kept.py;
--- a family with no row kept reads as 0), the year-to-date enrolment counts of the month cohort_month names (the
--- whole months of [Y, E - 30 days]) and, from the child table, the enrolments of the cutoff's own month up to
--- its day (window_from .. window_to) with those assessed on time. One statement: the engine derives the shown
+-- kept_measures: per target region and period, every kept measure of the rows of day kept_day (data/kept.py: the
+-- month's last day, or a kept Sunday; a family with no row kept reads as 0), the year-to-date enrolment counts
+-- of the month-end row cohort_day (the whole months of [Y, E - 30 days]) and, from the child table, the
+-- enrolments of the cutoff's own month up to its day (window_from .. window_to) with those assessed on time. One statement: the engine derives the shown
 -- measures (the visit rule, the cutoff) from these columns (queries.engine._kept_pass).
 -- The window holds a few days of enrolments: MATERIALIZED and CROSS JOIN make both engines read them by the
 -- enrolment index first, then climb the closure to the targets (the other way round, SQLite walked every
@@ -28,10 +28,10 @@ SELECT p.period_id, t.code AS target_code, t.name AS region_name,
   wc.window_due, wc.window_on_time
 FROM target t
 CROSS JOIN period p
-LEFT JOIN kept_children kch ON kch.region_code = t.code AND kch.month = p.month_start
-LEFT JOIN kept_visits kvi ON kvi.region_code = t.code AND kvi.month = p.month_start
-LEFT JOIN kept_network kne ON kne.region_code = t.code AND kne.month = p.month_start
-LEFT JOIN kept_workforce kwo ON kwo.region_code = t.code AND kwo.month = p.month_start
-LEFT JOIN kept_funds kfu ON kfu.region_code = t.code AND kfu.month = p.month_start
-LEFT JOIN kept_children kc ON kc.region_code = t.code AND kc.month = p.cohort_month
+LEFT JOIN kept_children kch ON kch.region_code = t.code AND kch.day = p.kept_day
+LEFT JOIN kept_visits kvi ON kvi.region_code = t.code AND kvi.day = p.kept_day
+LEFT JOIN kept_network kne ON kne.region_code = t.code AND kne.day = p.kept_day
+LEFT JOIN kept_workforce kwo ON kwo.region_code = t.code AND kwo.day = p.kept_day
+LEFT JOIN kept_funds kfu ON kfu.region_code = t.code AND kfu.day = p.kept_day
+LEFT JOIN kept_children kc ON kc.region_code = t.code AND kc.day = p.cohort_day
 LEFT JOIN window_counts wc ON wc.period_id = p.period_id AND wc.code = t.code

@@ -1,4 +1,5 @@
--- kept_state: the months the kept measures cover, the last date loaded, and the data versions they were computed
--- for and the data is at (meta, written by data/kept.py and data/db.py).
+-- kept_state: the months and Sundays the kept measures cover, the last date loaded, their tables' layout, and the
+-- data versions they were computed for and the data is at (meta, written by data/kept.py and data/db.py).
 SELECT m.key, m.value FROM meta m
-WHERE m.key IN ('kept_first_month', 'kept_last_month', 'data_last_day', 'kept_data_version', 'data_version')
+WHERE m.key IN ('kept_first_month', 'kept_last_month', 'kept_sundays', 'kept_layout', 'data_last_day',
+  'kept_data_version', 'data_version')
