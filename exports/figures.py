@@ -499,6 +499,9 @@ def pace_card(h: dict, count=fmt.count, average=None) -> tuple[str, str, list[st
     end, missing, lacking = h["month_end"], h["visits_missing"], count(h["children_lacking"])
     name, mode, state = f"完成本月走访（{end.month} 月）", h["pace_mode"], "green" if h["enough"] else "red"
     left = f"本月还剩 {h['days_left']} 天（至 {day_text(end)}）"
+    if not h["children_on_roll"]:  # a county with regions only: nothing is owed, but nothing was done either
+        when = f"本月已结束（{day_text(end)}）" if mode == PACE_OVER else left
+        return name, "无在册儿童", [when, "周日无在册儿童（儿童台账可能尚未导入）"], None
     if mode == PACE_OVER:
         if not missing:
             return name, "已完成", [f"本月已结束（{day_text(end)}）", "在册儿童均已达到走访要求"], state

@@ -174,3 +174,18 @@ def test_the_cockpit_model_is_what_the_page_reads(county_conn):
     pd.testing.assert_series_equal(model["now"], snap.loc["now"], check_names=False)
     assert model["has_data"] and model["is_county"] and model["city"] is not None
     assert all(isinstance(place, (int, type(None))) for place, _, _ in model["ranks"].values())
+
+
+def test_the_pace_card_of_a_region_without_children_says_so_not_done():
+    # A county with regions only (a partial roll-out): no visit is missing, yet nothing is "已完成".
+    from datetime import date
+
+    from queries.weekly import PACE_OVER, PACE_WEEKLY
+
+    h = {"month_end": date(2026, 11, 30), "visits_missing": 0, "children_lacking": 0, "children_on_roll": 0,
+         "days_left": 1, "pace_mode": PACE_WEEKLY, "enough": True}
+    name, value, lines, state = figures.pace_card(h)
+    assert (name, value, state) == ("完成本月走访（11 月）", "无在册儿童", None)
+    assert lines == ["本月还剩 1 天（至 11 月 30 日）", "周日无在册儿童（儿童台账可能尚未导入）"]
+    assert figures.pace_card({**h, "pace_mode": PACE_OVER})[2][0] == "本月已结束（11 月 30 日）"
+    assert figures.pace_card({**h, "children_on_roll": 5})[1] == "已完成"
