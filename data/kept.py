@@ -119,20 +119,20 @@ def kept_sundays(first_month: int, last_day: date | None) -> list[date]:
     if last_day is None:
         return []
     since = max(_today() - timedelta(weeks=SUNDAYS_BACK), month_start(first_month) - timedelta(days=1))
-    day = since + timedelta(days=(6 - since.weekday()) % 7 or 7)  # the first Sunday after `since`
-    out = []
-    while day < last_day:
-        if day != month_end(month_index(day.year, day.month)):
-            out.append(day)
-        day += timedelta(weeks=1)
-    return out
+    first = since + timedelta(days=(6 - since.weekday()) % 7 or 7)  # the first Sunday after `since`
+    return _sundays(first, last_day - timedelta(days=1))
 
 
 def sundays_between(text: str | None) -> list[date]:
-    """The Sundays a META_SUNDAYS value names: every Sunday from its first to its last, no month's last day."""
+    """The Sundays a META_SUNDAYS value names ("first..last", as refresh() writes it)."""
     if not text:
         return []
     first, last = (date.fromisoformat(part) for part in text.split(".."))
+    return _sundays(first, last)
+
+
+def _sundays(first: date, last: date) -> list[date]:
+    """Every Sunday from `first` (a Sunday) to `last`, but a month's last day: that is the month's own row."""
     out, day = [], first
     while day <= last:
         if day != month_end(month_index(day.year, day.month)):

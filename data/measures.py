@@ -1,6 +1,7 @@
 """Every measure the indicators divide or show, declared once: name, label, family and how it aggregates."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from data.vocab import CATEGORIES
 
@@ -24,7 +25,7 @@ class Measure:
     name: str
     label: str       # what it counts, as inspectors read it (table headers, slide notes)
     family: str      # the SQL family computing it (queries/sql/<family>.sql) and the kept table holding it
-    aggregates: str  # sum | distinct | derived
+    aggregates: str  # sum | distinct | latest | derived
     unit: str = "人"  # 人 (persons), 个 (places), 元, 月, 日 (a day number, for `latest`)
     kept: bool = True  # False: the engine derives it (from kept parts, or from the period itself)
     shown: bool = True  # False: a part the engine derives a shown measure from, never a column of its own
@@ -88,6 +89,14 @@ MEASURES: tuple[Measure, ...] = (
     Measure("months_elapsed", "已过月数", "period", "derived", "月", kept=False),
     Measure("months_in_year", "全年月数", "period", "derived", "月", kept=False),
 )
+
+
+EPOCH = date(1970, 1, 1)  # `latest` measures count days from it; 0 is "none"
+
+
+def day_of(number) -> date | None:
+    """A kept `latest` measure's day number as a date (None for 0: nothing in the period)."""
+    return EPOCH + timedelta(days=int(number)) if number and int(number) > 0 else None
 
 
 def by_name() -> dict[str, Measure]:

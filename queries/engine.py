@@ -112,8 +112,9 @@ def _statement(body: str, params: dict):
     # Dates are bound with the Date type so SQLite gets ISO text and PostgreSQL a real date.
     statement = text(body)
     used = statement._bindparams  # only names that occur in this text may be typed
-    binds = [bindparam(k, expanding=True) for k in ("roots", "scope", "target_codes", "codes", "days", "kept_levels")
+    binds = [bindparam(k, expanding=True) for k in ("roots", "scope", "target_codes", "codes", "kept_levels")
              if k in used]
+    binds += [bindparam(k, expanding=True, type_=Date) for k in ("days",) if k in used]
     binds += [bindparam(k, type_=Date) for k, v in params.items() if isinstance(v, date) and k in used]
     return statement.bindparams(*binds)
 
@@ -435,8 +436,7 @@ def visits_kept(conn, periods: list[Period], level: str) -> KeptState | None:
     if state is None:
         return None
     if level == "village":
-        answered = "visits" in kept.VILLAGE_FAMILIES and all(kept_day(state, p) == Month.of(p.end).end
-                                                              for p in periods)
+        answered = all(kept_day(state, p) == Month.of(p.end).end for p in periods)
     else:
         answered = level in kept.KEPT_LEVELS and all(kept_day(state, p) is not None for p in periods)
     return state if answered else None
@@ -461,9 +461,10 @@ def visit_parts(conn, periods: list[Period], level: str, region: str | None, sco
     return memo[key].copy()
 
 
-def visit_shortfall(parts: pd.DataFrame, visit_rule: VisitRule) -> pd.DataFrame:
-    """From visit_parts: per row the children on the roll, those lacking the visits the rule asks for their
-    risk level, and the visits still missing (Σ over children of need − done, where done < need).
+def shortfall(count, visit_rule: VisitRule) -> tuple:
+    """The visit rule applied to kept parts (count(name) gives a part's column): the children on the roll,
+    those lacking the visits the rule asks for their risk level, and the visits still missing (Σ over children
+    of need − done, where done < need). The one place that turns the kept visit parts into measures.
 
     Σ max(0, need − done) = Σ_{k=1..need} #(done < k) = Σ_{k=1..need} (on_roll − visited_k), exact for a
     need up to MAX_VISITS_KEPT; a rule asking more raises ValueError (the caller reads the rows instead)."""
@@ -472,19 +473,25 @@ def visit_shortfall(parts: pd.DataFrame, visit_rule: VisitRule) -> pd.DataFrame:
         raise ValueError("visit rule beyond the kept counts")
     on_roll = lacking = missing = 0
     for risk in RISK_KEYS:
-        roll, n = parts[f"on_roll_{risk}"], need[f"need_{risk}"]
+        roll, n = count(f"on_roll_{risk}"), need[f"need_{risk}"]
         on_roll = on_roll + roll
         if n > 0:
-            lacking = lacking + roll - parts[f"visited_{risk}_{n}"]
-            missing = missing + sum(roll - parts[f"visited_{risk}_{k}"] for k in range(1, n + 1))
-    zero = pd.Series(0, index=parts.index, dtype=np.int64)
+            lacking = lacking + roll - count(f"visited_{risk}_{n}")
+            missing = missing + sum(roll - count(f"visited_{risk}_{k}") for k in range(1, n + 1))
+    return on_roll, lacking, missing
+
+
+def visit_shortfall(parts: pd.DataFrame, visit_rule: VisitRule) -> pd.DataFrame:
+    """shortfall() per row of visit_parts: children_on_roll, children_lacking, visits_missing."""
+    on_roll, lacking, missing = shortfall(lambda name: parts[name].to_numpy(np.int64), visit_rule)
+    zero = np.zeros(len(parts), dtype=np.int64)
     return pd.DataFrame({"children_on_roll": on_roll + zero, "children_lacking": lacking + zero,
-                         "visits_missing": missing + zero})
+                         "visits_missing": missing + zero}, index=parts.index)
 
 
 def _kept_pass(conn, params: dict, ctes, families, visit_rule: VisitRule) -> pd.DataFrame:
-    """The families' shown measures from the kept tables, in one statement; the visit rule and the assessment
-    cutoff are applied here, the one place that turns kept parts into measures."""
+    """The families' shown measures from the kept tables, in one statement; the assessment cutoff is applied
+    here and the visit rule by shortfall(): the places that turn kept parts into measures."""
     got = scoped_columns(conn, "kept_measures", params, ctes)
     index = _kept_index(got)
 
@@ -495,7 +502,6 @@ def _kept_pass(conn, params: dict, ctes, families, visit_rule: VisitRule) -> pd.
         return _money(got[name])
 
     out = {"region_name": pd.array(got["region_name"].astype(object), dtype="str")}
-    need = visit_rule.params()
     for family in families:
         if family == "children":
             out.update({n: count(n) for n in measure_names("children")
@@ -503,9 +509,8 @@ def _kept_pass(conn, params: dict, ctes, families, visit_rule: VisitRule) -> pd.
             out["assessment_due"] = count("cohort_due") + count("window_due")
             out["assessed_on_time"] = count("cohort_on_time") + count("window_on_time")
         elif family == "visits":
-            out["children_visited"] = sum(
-                count(f"on_roll_{risk}") if need[f"need_{risk}"] <= 0 else count(f"visited_{risk}_{need[f'need_{risk}']}")
-                for risk in RISK_KEYS)
+            on_roll, lacking, _missing = shortfall(count, visit_rule)
+            out["children_visited"] = on_roll - lacking
             out["visits_logged"] = count("visits_logged")
         else:
             kinds = {m.name: m.unit for m in measures_declared.kept(family)}
@@ -562,7 +567,8 @@ def measures_over(conn, periods: list[Period], level: str, region: str | None, s
 
 def _measures_over(conn, periods, level, region, scope, visit_rule, families) -> pd.DataFrame:
     base = {"level": level, **visit_rule.params(), **scope_params(conn, scope, region)}
-    state = kept_state(conn) if level != "village" else None  # villages are not kept (data/kept.py)
+    # Villages keep only the month's visit counts (data/kept.py): their measures are read from the rows.
+    state = kept_state(conn) if level != "village" else None
     use = [keeps(state, p, visit_rule) for p in periods]
     frames = []
     for answered in (True, False):

@@ -1,11 +1,12 @@
 """各单位报送情况: per county or township, the latest record of each kind, the days since, and who was silent this month."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
+from data.measures import day_of
 from queries.engine import Scope, scope_params, scoped, visit_parts
-from queries.periods import Month
+from queries.periods import NO_MONTH, Month
 
 # (column prefix, SQL file, sheet of the import format, the date it is dated by). Spending is booked by
 # county, so it is asked only for counties and above.
@@ -18,7 +19,6 @@ KINDS = (
     ("spending", "reporting_spending", "资金支出", "年月"),
 )
 COUNTY_ONLY = {"spending"}
-EPOCH = date(1970, 1, 1)  # the kept measures' day numbers count from it (data/measures.py, `latest`)
 LEVELS = ("city", "county", "township")
 
 
@@ -45,14 +45,13 @@ def _visits_kept(conn, scope: Scope, period, region: str | None, level: str, par
     if parts is None:
         return None
     parts = parts.droplevel("period_id")
-    last_day = parts["visit_last_day"]
     out = pd.DataFrame({"month_rows": parts["visits_dated"],
-                        "last_on": [EPOCH + timedelta(days=int(d)) if d > 0 else None for d in last_day]},
-                       index=parts.index)
-    quiet = out.index[last_day.to_numpy() == 0].tolist()
+                        "last_on": [day_of(n) for n in parts["visit_last_day"]]}, index=parts.index)
+    quiet = out.index[out["last_on"].isna()].tolist()
     if quiet:
-        older = scoped(conn, "reporting_visits_last", {**params, "codes": quiet}).set_index("region_code")
-        out.loc[older.index, "last_on"] = older["last_on"].map(_as_date)
+        older = scoped(conn, "units_last_visit", {**params, "codes": quiet, "since": NO_MONTH,
+                                                  "until": period.end}).set_index("region_code")
+        out.loc[older.index, "last_on"] = older["last_visit"].map(_as_date)
     return out
 
 

@@ -292,7 +292,8 @@ def silent_townships(conn, scope: Scope, week: str, region: str | None = None) -
         frame = scoped(conn, "weekly_areas", params).set_index("region_code")
         frame["visits_14d"] = from_kept["visits_14d"]
         silent = frame.index[frame["visits_14d"] == 0].tolist()
-        last = scoped(conn, "weekly_last_visit", {**params, "codes": silent or [""]}).set_index("region_code")
+        last = scoped(conn, "units_last_visit", {**params, "codes": silent or [""], "since": params["lookback_from"],
+                                                 "until": wk.sunday}).set_index("region_code")
         frame["last_visit"] = last["last_visit"].reindex(frame.index)
     frame["visits_14d"] = pd.to_numeric(frame["visits_14d"]).fillna(0).astype(int)
     frame = frame[frame["visits_14d"] == 0].copy()

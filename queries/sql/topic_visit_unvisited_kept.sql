@@ -2,7 +2,9 @@
 -- keeps villages at month ends): per village under :roots inside :scope (the CTE `target`), the children on the
 -- roll at the month's end of :kept_day and those below the visits required for their risk level
 -- (:need_red … :need_unassessed, each at most 4, the kept counts' reach: queries/topics_visits.py checks),
--- i.e. on the roll less those with at least `need` visits. Counts only; villages with none missing left out.
+-- i.e. on the roll less those with at least `need` visits, as queries.engine.shortfall applies the rule to the
+-- same parts (tests/test_kept.py compares the list with the rows). Counts only; villages with none missing are
+-- left out.
 -- One statement returning only the listed villages: reading every village's kept columns into Python cost
 -- more than the list (6,000 villages of a city of the province demo).
 WITH counts AS (
