@@ -37,7 +37,7 @@ demo: install
 	$(BIN)/python -m data.demo --if-empty
 
 run: install demo
-	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
+	$(BIN)/python -m dashboard --server.port $(PORT)
 
 test: install system
 	$(BIN)/python -m pytest -q

@@ -42,7 +42,7 @@ META_FIRST, META_LAST, META_LAST_DAY = "kept_first_month", "kept_last_month", "d
 META_SUNDAYS = "kept_sundays"  # first..last Sunday kept (ISO dates), or "" for none
 # The kept tables' shape: the engine reads them only when a database says this one (older ones are computed
 # from the rows until `python -m data.kept_cli` rebuilds them). Raise it whenever a kept table changes.
-META_LAYOUT, LAYOUT = "kept_layout", "3"
+META_LAYOUT, LAYOUT = "kept_layout", "4"
 # The data version the kept measures were computed for: the engine reads them only while it is the current
 # one, so a writer that changes rows (and the version) without refreshing them is never read stale.
 META_VERSION = "kept_data_version"
@@ -206,7 +206,10 @@ def children_month(kids: Children, tree: Tree, day: date, _conn) -> np.ndarray:
     cohort = (kids.enrolled >= _day(date(day.year, 1, 1))) & (kids.enrolled <= end)
     cols.append(kids.count(cohort))
     cols.append(kids.count(cohort & kids.on_time))
-    return tree.roll_up(np.column_stack(cols))
+    last_by_village = np.zeros(kids.n_regions, dtype=np.int64)
+    enrolled = kids.enrolled <= end
+    np.maximum.at(last_by_village, kids.pos[enrolled], kids.enrolled[enrolled])
+    return np.column_stack([tree.roll_up(np.column_stack(cols)), tree.latest(last_by_village)])
 
 
 def visits_month(kids: Children, tree: Tree, day: date, conn) -> np.ndarray:
@@ -260,6 +263,11 @@ class Places:
         self.tr_day = _days(tr["trained_on"])
         self.n_persons = len(persons)
         self.level = tree.level
+        # (kept ancestor, person) of every post, past or present, each pair once: whom a training counts for.
+        by_desc = pd.DataFrame({"desc": tree.desc, "anc": tree.anc})
+        ever = pd.DataFrame({"desc": self.post_pos[self.post_pos >= 0], "person": self.person[self.post_pos >= 0]})
+        ever = ever.merge(by_desc, on="desc")[["anc", "person"]].drop_duplicates()
+        self.ever_anc, self.ever_person = ever["anc"].to_numpy(), ever["person"].to_numpy()
 
 
 def network_month(places: Places, tree: Tree, day: date, _conn) -> np.ndarray:
@@ -293,8 +301,16 @@ def workforce_month(places: Places, tree: Tree, day: date, _conn) -> np.ndarray:
     trained[places.tr_person[window]] = True
     anc, person = pairs["anc"].to_numpy(), pairs["person"].to_numpy()
     n = len(tree.codes)
+    known = (places.tr_person >= 0) & (places.tr_day <= end)
+    in_period = np.zeros(places.n_persons, dtype=bool)
+    in_period[places.tr_person[known & (places.tr_day >= _day(day.replace(day=1)))]] = True
+    person_last = np.zeros(places.n_persons, dtype=np.int64)
+    np.maximum.at(person_last, places.tr_person[known], places.tr_day[known])
+    region_last = np.zeros(n, dtype=np.int64)
+    np.maximum.at(region_last, places.ever_anc, person_last[places.ever_person])
     cols = [np.bincount(anc, minlength=n), np.bincount(anc[places.certified[person]], minlength=n),
-            np.bincount(anc[trained[person]], minlength=n)]
+            np.bincount(anc[trained[person]], minlength=n),
+            np.bincount(places.ever_anc[in_period[places.ever_person]], minlength=n), region_last]
     return np.column_stack(cols).astype(np.int64)
 
 

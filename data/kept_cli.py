@@ -3,6 +3,8 @@
 import sys
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from data import kept, schema
 from data.cli import ChineseParser
 from data.db import describe, get_engine, missing_file, resolve_url
@@ -27,9 +29,13 @@ def main(argv=None) -> int:
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
         written = kept.rebuild(conn)
-    engine.dispose()
     rows = sum(written.values())
     print(f"已更新 {describe(url)} 的月度汇总：{rows:,} 行，用时 {time.perf_counter() - started:.1f} 秒")
+    try:  # after the commit, as the loader does (PostgreSQL: index-only scans of the fresh rows)
+        schema.vacuum(engine, *schema.KEPT_TABLES.values())
+    except SQLAlchemyError:
+        print("提示：月度汇总已更新；之后的数据库整理（VACUUM）未完成，不影响数据，页面可能暂时稍慢", file=sys.stderr)
+    engine.dispose()
     return 0
 
 

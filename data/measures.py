@@ -46,6 +46,8 @@ def _children() -> tuple[Measure, ...]:
         # cutoff's and adds the cutoff's own month up to its day from the child table (by the enrolment index).
         Measure("enrolled_ytd", "本年纳入儿童", "children", "sum", shown=False),
         Measure("on_time_ytd", "本年纳入且按时评估儿童", "children", "sum", shown=False),
+        # 各单位报送情况's latest 纳入日期 on or before the day, however long ago (reporting_children.sql).
+        Measure("enrolled_last_day", "最后纳入日期", "children", "latest", unit="日", shown=False),
         Measure("assessment_due", "应完成评估的儿童", "children", "derived", kept=False),
         Measure("assessed_on_time", "按时完成两项评估的儿童", "children", "derived", kept=False),
     ]
@@ -83,6 +85,11 @@ MEASURES: tuple[Measure, ...] = (
     Measure("workers", "在岗人员（按人去重）", "workforce", "distinct"),
     Measure("workers_certified", "持证人员", "workforce", "distinct"),
     Measure("workers_trained", "本年参训人员", "workforce", "distinct"),
+    # 各单位报送情况's training (reporting_training.sql): a training record names a person, so it counts for
+    # every unit the person holds or held a post in, posts ended included — persons trained in the period,
+    # and the latest 培训日期 on or before the day, however long ago.
+    Measure("trained_in_period", "本期参训人员（含曾任职）", "workforce", "distinct", shown=False),
+    Measure("training_last_day", "最后培训日期", "workforce", "latest", unit="日", shown=False),
     Measure("fund_budget", "年度预算（元）", "funds", "sum", "元"),
     Measure("fund_spent_ytd", "累计支出（元）", "funds", "sum", "元"),
     # The period's own: 序时进度 = months_elapsed / months_in_year.

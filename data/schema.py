@@ -1,5 +1,7 @@
 """Tables of the cockpit database and the region closure table built from parent links."""
 
+import json
+
 from sqlalchemy import (
     Boolean, CheckConstraint, Column, Date, DateTime, Float, Index, Integer, MetaData,
     PrimaryKeyConstraint, String, Table, Text, delete, insert, select,
@@ -189,10 +191,19 @@ def vacuum(engine, *tables: Table) -> None:
         conn.exec_driver_sql("VACUUM " + names)
 
 
+META_TOP_REGIONS = "top_regions"  # meta: the regions with no parent in the table, as JSON (queries.engine.top_regions)
+
+
 def rebuild_closure(conn) -> int:
-    """Rebuild region_closure from parent links; returns the number of pairs written."""
+    """Rebuild region_closure from parent links, and the top regions in meta; returns the number of pairs written.
+
+    The top regions are what full scope means; finding them by SQL reads the whole region table (72,000 rows
+    at province scale, more than a page's kept measures), so they are written here, where the links change."""
     rows = conn.execute(select(region.c.code, region.c.parent_code)).all()
     parent = {code: p for code, p in rows}
+    top = sorted(code for code, p in parent.items() if p is None or p not in parent)
+    conn.execute(meta.delete().where(meta.c.key == META_TOP_REGIONS))
+    conn.execute(meta.insert().values(key=META_TOP_REGIONS, value=json.dumps(top)))
     pairs = []
     for code in parent:
         node, depth, seen = code, 0, set()

@@ -6,10 +6,11 @@ import pandas as pd
 
 from data import kept
 from data.db import get_meta
+from data.measures import day_of
 from queries import fmt
 from queries.engine import Scope, kept_state, scope_params, scoped
 from queries import periods
-from queries.periods import Month, latest_complete_month
+from queries.periods import Month, as_date, latest_complete_month
 
 
 def regions(conn, level: str, under: str | None, scope: Scope) -> pd.DataFrame:
@@ -31,6 +32,19 @@ def region_info(conn, code: str | None, scope: Scope) -> dict | None:
     return frame.iloc[0].to_dict() if len(frame) else None
 
 
+def last_visit(conn, scope: Scope, region: str | None = None) -> date | None:
+    """The latest 走访日期 under `region` (else the whole scope) inside the scope: from the kept visit rows when
+    they hold one (last_visit_kept.sql), else from each child's latest visit (last_visit.sql). Both are bounded
+    by the scope's size, whenever its ledger stopped."""
+    params = scope_params(conn, scope, region)
+    if kept_state(conn) is not None:
+        day = scoped(conn, "last_visit_kept", params).iloc[0]["last_day"]
+        found = None if day is None or pd.isna(day) else day_of(day)
+        if found is not None:
+            return found
+    return as_date(scoped(conn, "last_visit", params).iloc[0]["last_visit"])
+
+
 def months_available(conn, scope: Scope, today: date | None = None, span: int = 36) -> list[Month]:
     """Months with data inside the scope, newest first: from the last month anything happened there (never
     after today's) back to its first enrolment, at most `span` months."""
@@ -39,7 +53,7 @@ def months_available(conn, scope: Scope, today: date | None = None, span: int = 
     first = row["first_day"]
     if first is None or pd.isna(first):
         return [latest_complete_month(today)]
-    last_days = [str(v)[:7] for v in (row["last_enrolment"], row["last_visit"]) if v is not None and not pd.isna(v)]
+    last_days = [str(v)[:7] for v in (row["last_enrolment"], last_visit(conn, scope)) if v is not None and not pd.isna(v)]
     latest = min(current, max(Month.parse(d) for d in last_days))
     first = Month.parse(str(first)[:7])
     months, m = [], latest

@@ -1,5 +1,6 @@
 """Runs the indicator families for (level, region, month) inside a scope and computes every ratio once."""
 
+import json
 import re
 import threading
 import weakref
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, bindparam, text
 
-from data import kept
+from data import kept, schema
 from data import measures as measures_declared
 from data.measures import MAX_VISITS_KEPT
 from data.vocab import LEVEL_ORDER
@@ -245,7 +246,8 @@ def _memo(conn) -> dict:
             return {}
 
 
-# The top regions per database and data version, for every connection: finding them reads the whole region
+# The top regions per database and data version, for every connection, where meta does not hold them (a
+# database whose regions were written before rebuild_closure kept them): finding them reads the whole region
 # table (72,000 rows at province scale), which cost more than the page's kept measures.
 _top_by_version: dict = {}
 
@@ -254,6 +256,10 @@ def top_regions(conn) -> list[str]:
     """Regions with no parent in the table: what 'everything' means."""
     memo = _memo(conn)
     if "top" not in memo:
+        kept_top = _meta(conn).get(schema.META_TOP_REGIONS)
+        if kept_top is not None:
+            memo["top"] = [str(code) for code in json.loads(kept_top)]
+            return list(memo["top"])
         version = _meta(conn).get("data_version")
         key = (str(conn.engine.url), version)
         if version is None or key not in _top_by_version:
@@ -459,6 +465,23 @@ def visit_parts(conn, periods: list[Period], level: str, region: str | None, sco
         out.update({m.name: _counts(got[m.name]) for m in measures_declared.kept("visits")})
         memo[key] = pd.DataFrame(out, index=_kept_index(got)).sort_index()
     return memo[key].copy()
+
+
+# The kept columns of 各单位报送情况's new children and training (kept_report_parts.sql).
+REPORT_PARTS = ("children_new", "enrolled_last_day", "trained_in_period", "training_last_day")
+
+
+def report_parts(conn, period: Period, level: str, region: str | None, scope: Scope) -> pd.DataFrame | None:
+    """REPORT_PARTS per region_code of `level` under `region` inside the scope, from the kept rows of the
+    period's day; None when they do not answer it (no kept state, a level below the township, a day not kept)."""
+    state = kept_state(conn)
+    if state is None or level not in kept.KEPT_LEVELS or kept_day(state, period) is None:
+        return None
+    periods_sql, params = period_cte([period], None, state)
+    params.update({"level": level, **scope_params(conn, scope, region)})
+    got = scoped_columns(conn, "kept_report_parts", params, (("period", periods_sql),))
+    return pd.DataFrame({name: _counts(got[name]) for name in REPORT_PARTS},
+                        index=pd.Index(got["target_code"].astype(str), name="region_code"))
 
 
 def shortfall(count, visit_rule: VisitRule) -> tuple:

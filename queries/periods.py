@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
+
 from data import settings
 
 _MONTH = re.compile(r"^\s*(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?\s*$")
@@ -149,3 +151,11 @@ def latest_complete_month(day: date | None = None) -> Month:
 def in_progress(month: str, day: date | None = None) -> bool:
     """True when the month ('YYYY-MM') is the month in progress."""
     return Month.parse(month).in_progress(day)
+
+
+def as_date(value) -> date | None:
+    """A date read back from SQL: SQLite returns MIN/MAX of a date as text, PostgreSQL as a date; a missing one
+    is None, NaN or NaT (a unit with no row)."""
+    if value is None or value is pd.NaT or (not isinstance(value, (str, date)) and pd.isna(value)):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

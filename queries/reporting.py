@@ -5,8 +5,8 @@ from datetime import date
 import pandas as pd
 
 from data.measures import day_of
-from queries.engine import Scope, scope_params, scoped, visit_parts
-from queries.periods import NO_MONTH, Month
+from queries.engine import Scope, report_parts, scope_params, scoped, visit_parts
+from queries.periods import NO_MONTH, Month, as_date
 
 # (column prefix, SQL file, sheet of the import format, the date it is dated by). Spending is booked by
 # county, so it is asked only for counties and above.
@@ -27,13 +27,6 @@ def kinds(level: str) -> list[tuple[str, str, str, str]]:
     return [k for k in KINDS if level != "township" or k[0] not in COUNTY_ONLY]
 
 
-def _as_date(value) -> date | None:
-    """SQLite returns MAX of a date as text, PostgreSQL as a date; a unit with no row gets NaN."""
-    if value is None or (not isinstance(value, (str, date)) and pd.isna(value)):
-        return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def _months_between(earlier: date, later: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
@@ -51,8 +44,21 @@ def _visits_kept(conn, scope: Scope, period, region: str | None, level: str, par
     if quiet:
         older = scoped(conn, "units_last_visit", {**params, "codes": quiet, "since": NO_MONTH,
                                                   "until": period.end}).set_index("region_code")
-        out.loc[older.index, "last_on"] = older["last_visit"].map(_as_date)
+        out.loc[older.index, "last_on"] = older["last_visit"].map(as_date)
     return out
+
+
+# Per kind answered by the kept measures (queries.engine.report_parts): its (count, latest day) columns.
+KEPT_PARTS = {"children": ("children_new", "enrolled_last_day"), "training": ("trained_in_period", "training_last_day")}
+
+
+def _kept(parts: pd.DataFrame | None, kind: str) -> pd.DataFrame | None:
+    """A kind's month_rows and last_on from the kept parts (as its reporting_*.sql gives them), if kept."""
+    if parts is None or kind not in KEPT_PARTS:
+        return None
+    count, latest = KEPT_PARTS[kind]
+    return pd.DataFrame({"month_rows": parts[count], "last_on": [day_of(n) for n in parts[latest]]},
+                        index=parts.index)
 
 
 def per_unit(conn, scope: Scope, month: str, region: str | None = None, level: str = "township") -> pd.DataFrame:
@@ -74,11 +80,12 @@ def per_unit(conn, scope: Scope, month: str, region: str | None = None, level: s
               **scope_params(conn, scope, region)}
     frame = scoped(conn, "reporting_units", params).set_index("region_code")
     reported = pd.Series(False, index=frame.index)
+    parts = report_parts(conn, period, level, region, scope)
     for kind, name, _sheet, _dated_by in kinds(level):
-        part = _visits_kept(conn, scope, period, region, level, params) if kind == "visits" else None
+        part = _visits_kept(conn, scope, period, region, level, params) if kind == "visits" else _kept(parts, kind)
         if part is None:
             part = scoped(conn, name, params).set_index("region_code")
-        last = part["last_on"].map(_as_date).reindex(frame.index)
+        last = part["last_on"].map(as_date).reindex(frame.index)
         last = last.astype(object).where(last.notna(), None)
         month_rows = pd.to_numeric(part["month_rows"]).reindex(frame.index).fillna(0).astype(int)
         frame[f"{kind}_last"] = last

@@ -9,10 +9,10 @@ import pandas as pd
 
 from data import kept, settings
 from queries import judge
-from queries.catalog import region_info
+from queries.catalog import last_visit, region_info
 from queries.engine import (DEFAULT_VISIT_RULE, Scope, divide, indicators_over, scope_params, scoped, visit_parts,
                             visit_shortfall)
-from queries.periods import Month, Period
+from queries.periods import Month, Period, as_date
 from queries.registry import by_key, load_registry
 
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
@@ -141,19 +141,10 @@ def _params(conn, scope: Scope, week: Week, region: str | None, level: str = "to
             **scope_params(conn, scope, region)}
 
 
-def _as_date(value) -> date | None:
-    """SQLite returns MIN/MAX of a date as text, PostgreSQL as a date."""
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _days(later: pd.Series, earlier) -> pd.Series:
     """Whole days from `earlier` to `later` (date differences, not indicators), null where missing."""
     def one(a, b):
-        a, b = _as_date(a), _as_date(b)
+        a, b = as_date(a), as_date(b)
         return None if a is None or b is None else (a - b).days
     if isinstance(earlier, pd.Series):
         values = [one(a, b) for a, b in zip(later, earlier)]
@@ -275,7 +266,7 @@ def vacant_villages(conn, scope: Scope, week: str, region: str | None = None) ->
     """
     wk = Week.parse(week)
     frame = scoped(conn, "weekly_vacant", {**week_params(wk), **scope_params(conn, scope, region)})
-    frame["last_left"] = [_as_date(v) for v in frame["last_left"]]
+    frame["last_left"] = [as_date(v) for v in frame["last_left"]]
     frame["days_vacant"] = _days(pd.Series(wk.sunday, index=frame.index), frame["last_left"])
     frame["new_this_week"] = [d is not None and d >= wk.monday for d in frame["last_left"]]
     return frame.sort_values(["days_vacant", "village_code"], ascending=[False, True], na_position="last")
@@ -297,7 +288,7 @@ def silent_townships(conn, scope: Scope, week: str, region: str | None = None) -
         frame["last_visit"] = last["last_visit"].reindex(frame.index)
     frame["visits_14d"] = pd.to_numeric(frame["visits_14d"]).fillna(0).astype(int)
     frame = frame[frame["visits_14d"] == 0].copy()
-    frame["last_visit"] = [_as_date(v) for v in frame["last_visit"]]
+    frame["last_visit"] = [as_date(v) for v in frame["last_visit"]]
     frame["days_silent"] = _days(pd.Series(wk.sunday, index=frame.index), frame["last_visit"])
     return frame.drop(columns=["visits_14d"]).sort_values("days_silent", ascending=False, na_position="first")
 
@@ -411,10 +402,10 @@ def colour_changes(conn, scope: Scope, week: str, region: str | None = None) -> 
     return out.drop(columns=["_level", "_key"]).reset_index(drop=True)
 
 
-def last_visit_day(conn, scope: Scope) -> date | None:
-    """The latest visit date inside the viewer's scope: weeks after it have simply not been imported yet."""
-    row = scoped(conn, "data_span", scope_params(conn, scope, None)).iloc[0]
-    return _as_date(row["last_visit"])
+def last_visit_day(conn, scope: Scope, region: str | None = None) -> date | None:
+    """The latest visit date under `region` (else the whole scope): weeks after it have simply not been
+    imported yet for that region, whatever other counties have sent."""
+    return last_visit(conn, scope, region)
 
 
 def review(conn, scope: Scope, week: str, region: str | None = None) -> dict:
@@ -441,7 +432,7 @@ def review(conn, scope: Scope, week: str, region: str | None = None) -> dict:
         "townships": len(visits),
         "colour_worse": int(changes["worse"].sum()) if len(changes) else 0,
         "colour_better": int((~changes["worse"]).sum()) if len(changes) else 0,
-        "last_visit_day": last_visit_day(conn, scope),
+        "last_visit_day": last_visit_day(conn, scope, region),
     }
     return {"headline": headline, "visits": visits, "by_area": by_area, "pending": pending,
             "vacant": vacant, "silent": silent, "changes": changes, "plan": colour_plan(week)}

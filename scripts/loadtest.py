@@ -4,7 +4,7 @@ Usage: python scripts/loadtest.py [--db URL] [--sessions 20] [--seconds 120] [--
        [--warmup] [--think SECONDS] [--max-loads N] [--timeout 60] [--save FILE]
        [--server-option KEY=VALUE] [--browser-nice 10] [--animations] [--nav click|goto]
 
-Without --url it starts one server (`python -m streamlit run dashboard/app.py`, headless, on a free loopback
+Without --url it starts one server (`python -m dashboard`, as `make run` does: headless, on a free loopback
 port) over --db (default: the embedded database; build it with make demo), with a scratch auth store and
 cookie key, so the real var/auth.sqlite and its audit log get no load-test records. Accounts (scratch store):
 on the demo the demo accounts plus one county account per county, so the sessions mix 市级, 督查 and 县级
@@ -265,14 +265,14 @@ def prepare_accounts(url: str, sessions: int) -> list[tuple[str, str]]:
 
 
 def start_server(url: str, log_path: Path, options=()) -> tuple[subprocess.Popen, str]:
-    """`python -m streamlit run dashboard/app.py` on a free loopback port; `options` are extra KEY=VALUE
+    """`python -m dashboard` (as `make run`) on a free loopback port; `options` are extra KEY=VALUE
     Streamlit options (`runner.postScriptGC=false` → `--runner.postScriptGC false`), for experiments."""
     port = free_port()
     extra = [part for option in options for part in ("--" + option.split("=", 1)[0], option.split("=", 1)[1])]
     env = {**os.environ, "WEIBAO_DB_URL": url, "PYTHONPATH": str(ROOT)}
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+            [sys.executable, "-m", "dashboard", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              *extra], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 90

@@ -96,7 +96,7 @@ export WEIBAO_COOKIE_KEY="${WEIBAO_COOKIE_KEY:-$(openssl rand -hex 32)}"   # the
 say "数据库：$WEIBAO_DB_URL；登录库：$WEIBAO_AUTH_URL"
 
 for port in "$PORT_A" "$PORT_B"; do
-  "$PY" -m streamlit run dashboard/app.py --server.port "$port" --server.address 127.0.0.1 \
+  "$PY" -m dashboard --server.port "$port" --server.address 127.0.0.1 \
     --server.baseUrlPath cockpit --server.headless true >"$WORK/logs/streamlit-$port.log" 2>&1 &
   PIDS+=("$!")
   say "看板进程 127.0.0.1:$port，pid $!"

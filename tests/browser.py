@@ -43,13 +43,13 @@ def wait_loaded(page, timeout=60000, settle_ms=300) -> None:
 
 @contextmanager
 def serve(db_url: str, timeout: float = 60):
-    """Run `python -m streamlit run dashboard/app.py` on a free local port; yields its base URL."""
+    """Run `python -m dashboard` (as `make run`) on a free local port; yields its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "WEIBAO_DB_URL": db_url, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+        [sys.executable, "-m", "dashboard", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -5,6 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import text
 
 from data import kept, measures
 from data.db import get_engine
@@ -379,3 +380,66 @@ def test_villages_unvisited_from_kept_equal_the_rows(loaded, demo_url):
             assert len(both_ways(conn, E.Scope.everything(), str(month))) > 100
         both_ways(conn, E.Scope.everything(), str(Month.of(today)))  # the month in progress
     demo.dispose()
+
+
+def test_the_demo_citys_reporting_table_from_kept_equals_its_rows(demo_url, monkeypatch):
+    # 各单位报送情况: new children and training (and visits) per unit from the kept rows, against every figure
+    # read from the rows, on the demo city (posts in several villages, ended posts, trainings of ex-holders).
+    from queries import reporting
+
+    engine = get_engine(demo_url)
+    with engine.connect() as conn:
+        today = date.fromisoformat(conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'demo_today'").scalar())
+        monkeypatch.setenv("WEIBAO_TODAY", today.isoformat())
+        months = [Month.of(today), Month.of(today).shift(-1), Month.of(today).shift(-2), Month(today.year - 1, 1)]
+        city = E.scoped_columns(conn, "top_regions", {})["code"][0]
+        cases = [(E.Scope.everything(), None)]
+        counties = conn.execute(text("SELECT code FROM region WHERE parent_code = :city ORDER BY code"),
+                                {"city": city}).scalars().all()
+        cases.append((E.Scope((counties[0],)), None))
+        for month in months:
+            for scope, region in cases:
+                for level in ("county", "township"):
+                    E._memo(conn).clear()
+                    assert E.report_parts(conn, month.period_until(), level, region, scope) is not None, str(month)
+                    kept_view = reporting.per_unit(conn, scope, str(month), region, level=level)
+                    E._memo(conn).clear()
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setattr(reporting, "report_parts", lambda *_a: None)
+                        patch.setattr(reporting, "_visits_kept", lambda *_a: None)
+                        rows_view = reporting.per_unit(conn, scope, str(month), region, level=level)
+                    assert len(kept_view) > 0
+                    pd.testing.assert_frame_equal(kept_view, rows_view, check_dtype=False,
+                                                  obj=f"{month} {scope.roots} {level}")
+    engine.dispose()
+
+
+def test_the_last_visit_of_a_ledger_that_stopped_before_the_kept_months(loaded):
+    # 丙县 (Z) gets one child, enrolled 2021-03-01 and visited only on 2021-12-15, before the kept months
+    # (from January 2022): the kept rows hold no visit for it, so the latest visit comes from the rows — for a
+    # county viewer, for a city viewer asking for 丙县, and for a county viewer asking for the city above.
+    from queries.catalog import last_visit
+
+    engine, url, folder = loaded
+    cz = tiny.with_check("37083220210301015")
+    sheets = {"儿童": [(cz, "孤儿", tiny.Z1a, "2021-03-01", "", "", "", "")],
+              "走访": [("2021-12-15", cz, tiny.P1, "入户")]}
+    result = load_files([book(folder, "stopped.xlsx", sheets)], engine)
+    assert result.ok, [str(p) for p in result.errors]
+    with engine.connect() as conn:
+        params = E.scope_params(conn, E.Scope((tiny.Z,)), None)
+        kept_day = E.scoped(conn, "last_visit_kept", params).iloc[0]["last_day"]
+        assert kept_day is None or pd.isna(kept_day) or kept_day == 0  # nothing in the kept months
+        assert last_visit(conn, E.Scope((tiny.Z,))) == date(2021, 12, 15)
+        assert last_visit(conn, E.Scope.everything(), tiny.Z) == date(2021, 12, 15)
+        assert last_visit(conn, E.Scope((tiny.Z,)), tiny.C) == date(2021, 12, 15)
+        assert last_visit(conn, E.Scope((tiny.Z,)), tiny.Z1a) == date(2021, 12, 15)
+        # 甲县 (A) has June and July 2024 visits: answered from the kept rows, as from the rows
+        kept_answer = last_visit(conn, E.Scope.everything(), tiny.A)
+        with pytest.MonkeyPatch.context() as patch:
+            from queries import catalog
+            patch.setattr(catalog, "kept_state", lambda _conn: None)
+            E._memo(conn).clear()
+            assert last_visit(conn, E.Scope.everything(), tiny.A) == kept_answer
+            assert last_visit(conn, E.Scope((tiny.Z,)), tiny.C) == date(2021, 12, 15)
+    assert kept_answer is not None and kept_answer.year == 2024

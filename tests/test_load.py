@@ -416,6 +416,22 @@ def test_reload_changes_nothing_and_key_replaces(any_engine, tmp_path):
     assert rows[h(C1)].exited_on is None
 
 
+def test_top_regions_follow_the_loaded_parent_links(any_engine, tmp_path):
+    # What full scope means, kept in meta by the load: regions whose parent is not in the table — one city,
+    # then a second city with its county.
+    from queries.engine import scoped_columns, top_regions
+
+    engine = any_engine
+    assert load(engine, xlsx(tmp_path / "base.xlsx", BASE)).ok
+    with engine.connect() as conn:
+        assert top_regions(conn) == [CITY]
+    second = [["370900000000", "泰安市", "市", "", "", ""], ["370982000000", "新泰市", "县", "370900000000", "", ""]]
+    assert load(engine, sheet(tmp_path / "second.xlsx", "区划", HEADERS["区划"], second)).ok
+    with engine.connect() as conn:
+        assert top_regions(conn) == [CITY, "370900000000"]
+        assert scoped_columns(conn, "top_regions", {})["code"].tolist() == [CITY, "370900000000"]
+
+
 def test_a_failed_load_after_a_good_one_keeps_the_good_data(any_engine, tmp_path):
     engine = any_engine
     assert load(engine, xlsx(tmp_path / "base.xlsx", BASE)).ok

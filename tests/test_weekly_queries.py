@@ -345,6 +345,13 @@ def test_review_headline(conn):
     assert h["last_visit_day"] == date(2026, 11, 23)
 
 
+def test_last_visit_day_is_the_regions(conn):
+    # 汶上县's latest visits: h on 11-12 and j on 11-09; 泗水县's b on 11-23 must not stand for it.
+    assert weekly.last_visit_day(conn, ALL, K2) == date(2026, 11, 12)
+    assert weekly.review(conn, ALL, WEEK, K2)["headline"]["last_visit_day"] == date(2026, 11, 12)
+    assert weekly.last_visit_day(conn, ALL) == date(2026, 11, 23)
+
+
 def test_out_of_scope_region_is_refused(conn):
     with pytest.raises(OutOfScope):  # refused, never an empty (or a widened) table
         weekly.visits_by_township(conn, Scope((K2,)), WEEK, K1)
