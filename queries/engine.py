@@ -5,7 +5,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -227,7 +227,9 @@ def _target_codes(conn, params: dict) -> list[str] | None:
     memo = _memo(conn)
     key = ("targets", params.get("level"), tuple(params.get("roots") or ()), tuple(params.get("scope") or ()))
     if key not in memo:
-        codes = _run(conn, sql(_targets_file(params)), params)["code"].astype(str).tolist()
+        # At most one code more than can be bound: a city's 6,000 villages are not all read to learn that.
+        capped = f"SELECT code FROM (\n{sql(_targets_file(params))}\n) listed LIMIT :target_cap"
+        codes = _run(conn, capped, {**params, "target_cap": TARGET_LIST_MAX + 1})["code"].astype(str).tolist()
         memo[key] = codes if len(codes) <= TARGET_LIST_MAX else None
     return memo[key]
 
@@ -344,7 +346,9 @@ def period_cte(periods: list[Period], ids: list[int] | None = None, state: "Kept
                ) -> tuple[str, dict]:
     """The CTE body listing the periods one statement computes (numbered by `ids`, default 0, 1, …), with its
     bind values. kept_day: the day of the kept rows answering the period (NO_MONTH where none does, or no
-    `state` is given); cohort_day: that of the year-to-date enrolment counts (assessment_parts).
+    `state` is given); cohort_day: that of the year-to-date enrolment counts (assessment_parts, or with a
+    `state` the latest kept Sunday before the cutoff), and window_from..window_to the days after it up to the
+    cutoff, read from the child table.
 
     Only numbered bind *names* are generated here; every value is bound, never written into the SQL.
     """
@@ -352,6 +356,14 @@ def period_cte(periods: list[Period], ids: list[int] | None = None, state: "Kept
     for i, period in zip(ids if ids is not None else range(len(periods)), periods):
         cohort_month, window_from, window_to = period.assessment_parts
         cohort_day = NO_MONTH if cohort_month == NO_MONTH else Month.of(cohort_month).end
+        if state is not None and window_from <= window_to:
+            # A kept Sunday closer to the cutoff than the month's end before it: its year-to-date counts cover
+            # more, and the window read from the child table shrinks (a Sunday's cutoff, E − 30 days, falls on a
+            # Friday: from a whole month of the province's enrolments to five days).
+            nearer = max((d for d in state.sundays if cohort_day < d <= window_to and d.year == window_to.year),
+                         default=None)
+            if nearer is not None:
+                cohort_day, window_from = nearer, nearer + timedelta(days=1)
         values = (period.start, period.end, period.year_start, period.year, period.assessment_cutoff,
                   period.month_start, cohort_month, window_from, window_to,
                   kept_day(state, period) or NO_MONTH, cohort_day)

@@ -290,3 +290,47 @@ def test_funds_in_progress_use_the_engines_time_progress(conn, monkeypatch):
     assert topics_funds.funds_by_type(conn, ALL, MONTH)["time_progress"].eq(row["time_progress"]).all()
     assert topics_funds.funds_monthly(conn, ALL, MONTH)["time_progress"].iloc[-1] == pytest.approx(row["time_progress"])
     assert row["time_progress"] == pytest.approx((5 + 15 / 30) / 12)
+
+
+def test_a_person_with_two_posts_in_scope_attends_once(db_url):
+    # One director holding two villages of one township on the day of a training (and a third post ended
+    # before it): the session has one attendee, one person-time, at the township, the county and the city;
+    # in the other village's county (none) it does not appear.
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from data.db import get_engine
+    from data.schema import create_schema, rebuild_closure, region, training, worker_post
+
+    city, county, town, v1, v2, other = ("370800000000", "370811000000", "370811100000", "370811100201",
+                                         "370811100202", "370812000000")
+    engine = get_engine(db_url)
+    create_schema(engine)
+    with engine.begin() as c:
+        c.execute(insert(region), [
+            dict(code=city, name="市", level="city", parent_code=None, minor_population=None),
+            dict(code=county, name="甲县", level="county", parent_code=city, minor_population=None),
+            dict(code=other, name="乙县", level="county", parent_code=city, minor_population=None),
+            dict(code=town, name="甲镇", level="township", parent_code=county, minor_population=None),
+            dict(code=v1, name="一村", level="village", parent_code=town, minor_population=None),
+            dict(code=v2, name="二村", level="village", parent_code=town, minor_population=None)])
+        rebuild_closure(c)
+        c.execute(insert(worker_post), [
+            dict(person_hash="p", post="director", region_code=v1, started_on=date(2024, 1, 1), ended_on=None,
+                 certified=False),
+            dict(person_hash="p", post="director", region_code=v2, started_on=date(2024, 2, 1), ended_on=None,
+                 certified=False),
+            dict(person_hash="p", post="supervisor", region_code=town, started_on=date(2023, 1, 1),
+                 ended_on=date(2024, 1, 31), certified=False)])
+        c.execute(insert(training), [dict(trained_on=date(2024, 3, 5), course="轮训", person_hash="p",
+                                          host_level="county", hours=4)])
+    try:
+        with engine.connect() as conn:
+            for where in (town, county, city):
+                f = topics_training.training_sessions(conn, ALL, "2024-06", where)
+                assert [(str(d), n, h) for d, n, h in f[["trained_on", "person_times", "hours"]].values] == \
+                    [("2024-03-05", 1, 4.0)], where
+            assert topics_training.training_sessions(conn, ALL, "2024-06", other).empty
+    finally:
+        engine.dispose()
