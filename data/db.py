@@ -1,7 +1,9 @@
 """Database URL resolution (flag → WEIBAO_DB_URL → embedded default) and engines, read-only ones for readers."""
 
 import os
+import sqlite3
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -53,11 +55,27 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets the dashboard keep reading while an import writes; the busy timeout makes a
     # reader wait for the writer's commit instead of failing.
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    _wal(cur)
     cur.execute("PRAGMA foreign_keys=OFF")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _wal(cur) -> None:
+    """Switch the file to WAL once. Several processes opening a new file at once (dashboard processes behind
+    nginx, the audit test's writers) race for the switch, and SQLite may answer "database is locked" at once
+    instead of waiting for the busy timeout: retried for up to 10 s. A file already in WAL needs no switch."""
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    for attempt in range(100):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == 99:
+                raise
+            time.sleep(0.1)
 
 
 def _reader_pragmas(dbapi_conn, _record) -> None:
