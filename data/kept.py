@@ -264,9 +264,9 @@ class Places:
         self.n_persons = len(persons)
         self.level = tree.level
         # (kept ancestor, person) of every post, past or present, each pair once: whom a training counts for.
-        by_desc = pd.DataFrame({"desc": tree.desc, "anc": tree.anc})
+        self.by_desc = pd.DataFrame({"desc": tree.desc, "anc": tree.anc})
         ever = pd.DataFrame({"desc": self.post_pos[self.post_pos >= 0], "person": self.person[self.post_pos >= 0]})
-        ever = ever.merge(by_desc, on="desc")[["anc", "person"]].drop_duplicates()
+        ever = ever.merge(self.by_desc, on="desc")[["anc", "person"]].drop_duplicates()
         self.ever_anc, self.ever_person = ever["anc"].to_numpy(), ever["person"].to_numpy()
 
 
@@ -293,9 +293,8 @@ def workforce_month(places: Places, tree: Tree, day: date, _conn) -> np.ndarray:
     year_start = _day(date(day.year, 1, 1))
     active = (places.post_from <= end) & (places.post_to > end) & (places.post_pos >= 0)
     # (kept ancestor, person) pairs, each once: one person with posts in three villages counts once per region.
-    by_desc = pd.DataFrame({"desc": tree.desc, "anc": tree.anc})
     posts = pd.DataFrame({"desc": places.post_pos[active], "person": places.person[active]})
-    pairs = posts.merge(by_desc, on="desc")[["anc", "person"]].drop_duplicates()
+    pairs = posts.merge(places.by_desc, on="desc")[["anc", "person"]].drop_duplicates()
     trained = np.zeros(places.n_persons, dtype=bool)
     window = (places.tr_day >= year_start) & (places.tr_day <= end) & (places.tr_person >= 0)
     trained[places.tr_person[window]] = True

@@ -102,8 +102,11 @@ EPOCH = date(1970, 1, 1)  # `latest` measures count days from it; 0 is "none"
 
 
 def day_of(number) -> date | None:
-    """A kept `latest` measure's day number as a date (None for 0: nothing in the period)."""
-    return EPOCH + timedelta(days=int(number)) if number and int(number) > 0 else None
+    """A kept `latest` measure's day number as a date (None for 0, or for NULL/NaN where no kept row was
+    joined: nothing in the period)."""
+    if number is None or number != number:  # NaN is the one value unequal to itself
+        return None
+    return EPOCH + timedelta(days=int(number)) if int(number) > 0 else None
 
 
 def by_name() -> dict[str, Measure]:

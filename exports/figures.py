@@ -521,8 +521,10 @@ def weekly_warnings(h: dict, wk: Week, count=fmt.count) -> list[str]:
     """What makes the week's numbers doubtful: an import that stops before Sunday, a halving, silent townships."""
     out = []
     last = h["last_visit_day"]
-    if last is None or last < wk.sunday:
-        out.append(f"数据库中最近一条走访记录的日期是 {last or '（无）'}，早于所选周的周日 {wk.sunday}："
+    if last is None:
+        out.append("所选区域还没有任何走访记录：走访台账可能尚未导入，以下走访数字均为 0。")
+    elif last < wk.sunday:
+        out.append(f"所选区域最近一条走访记录的日期是 {last}，早于所选周的周日 {wk.sunday}："
                    "本周的走访可能尚未导入完整，以下数字会偏低。")
     if h["visits_last_week"] and h["visits_this_week"] < h["visits_last_week"] / 2:
         out.append(f"本周走访 {count(h['visits_this_week'])} 次，不足上周（{count(h['visits_last_week'])} 次）"

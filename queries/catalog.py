@@ -38,8 +38,7 @@ def last_visit(conn, scope: Scope, region: str | None = None) -> date | None:
     by the scope's size, whenever its ledger stopped."""
     params = scope_params(conn, scope, region)
     if kept_state(conn) is not None:
-        day = scoped(conn, "last_visit_kept", params).iloc[0]["last_day"]
-        found = None if day is None or pd.isna(day) else day_of(day)
+        found = day_of(scoped(conn, "last_visit_kept", params).iloc[0]["last_day"])
         if found is not None:
             return found
     return as_date(scoped(conn, "last_visit", params).iloc[0]["last_visit"])

@@ -366,3 +366,15 @@ def test_visits_by_county_equal_the_sum_of_their_townships(conn):
         assert counties[col].sum() == towns[col].sum()
     review = weekly.review(conn, ALL, WEEK, None)
     assert list(review["by_area"].index) == [K2, K1]
+
+
+def test_the_warnings_name_a_region_without_visits_plainly():
+    from exports.figures import weekly_warnings
+
+    wk = weekly.Week.parse(WEEK)
+    base = {"visits_this_week": 0, "visits_last_week": 0, "silent": 0}
+    assert weekly_warnings({**base, "last_visit_day": None}, wk) == [
+        "所选区域还没有任何走访记录：走访台账可能尚未导入，以下走访数字均为 0。"]
+    (late,) = weekly_warnings({**base, "last_visit_day": date(2026, 11, 12)}, wk)
+    assert late.startswith("所选区域最近一条走访记录的日期是 2026-11-12，早于所选周的周日 2026-11-22")
+    assert weekly_warnings({**base, "last_visit_day": date(2026, 11, 23)}, wk) == []
