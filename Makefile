@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 8501
+# Test processes (pytest-xdist); 2 on this 2-core machine: the suite takes about 6 minutes instead of 11.
+TEST_WORKERS ?= 2
 
 .PHONY: run test install system browser demo bench bench-exports loadtest replica clean
 
@@ -40,7 +42,7 @@ run: install demo
 	$(BIN)/python -m dashboard --server.port $(PORT)
 
 test: install system
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/python scripts/bench.py
