@@ -9,7 +9,8 @@ For each scale (default both) and engine (embedded SQLite and PostgreSQL):
     on the PostgreSQL server of --pg (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres, used only
     to CREATE/DROP DATABASE). Reused when its meta says the same demo scale, seed and month, and the schema
     fingerprint (sha256 of data.schema's table and column names) matches the one the bench stored after
-    its build and the database's own tables; else, or with --rebuild, built anew with `python -m data.demo`
+    its build and the database's own tables (indexes declared since its build are then added, as the next load
+    would add them); else, or with --rebuild, built anew with `python -m data.demo`
     straight into that database, and the build is timed. (A change to the demo builder or data/kept.py
     alone changes no fingerprint: use --rebuild then.)
   * page DATA time: the queries/ calls each dashboard page makes (dashboard/views/*.py), for a city account
@@ -60,6 +61,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from data.db import describe, get_engine, get_meta, set_meta  # noqa: E402
 from data.demo import DEFAULT_SEED  # noqa: E402
+from data.schema import create_schema  # noqa: E402
 from queries import (  # noqa: E402
     catalog, cockpit, compare, geo, reporting, scorecard, topics_children, topics_funds, topics_network,
     topics_training, topics_visits, weekly,
@@ -344,6 +346,13 @@ def prepare(t: Target, rebuild: bool, fingerprint: str, seed: int) -> bool:
         if t.build["newer"]:
             print(f"  WARNING {t.label}: changed since this database was built: {', '.join(t.build['newer'])}; "
                   "the schema is the same, so it is reused: add --rebuild if the builder's output changed.")
+        engine = get_engine(t.url)
+        try:  # indexes declared since the build, as the next load (or python -m data.kept_cli) would add them
+            added = create_schema(engine)
+        finally:
+            engine.dispose()
+        if added:
+            print(f"  {t.label}: added the indexes declared since its build: {', '.join(added)}", flush=True)
         return True
     print(f"  {t.label}: building {describe(t.url)} ({reason}) …", flush=True)
     if t.engine == "SQLite":

@@ -239,6 +239,28 @@ def test_an_older_database_is_computed_from_rows_until_the_command_keeps_its_mea
     assert main(["--db", f"sqlite:///{tmp_path / 'missing.sqlite'}"]) == 1
 
 
+def test_an_older_database_gets_the_indexes_added_since(db_url, capsys):
+    """A database made before an index was declared (here: 周调度's by village and due date) gets it from
+    python -m data.kept_cli (and the loader's create_schema), and only once."""
+    from sqlalchemy import inspect
+
+    from data import schema
+    from data.kept_cli import main
+    from tests.fixtures.direct import load_direct
+
+    engine = get_engine(db_url)
+    load_direct(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_child_village_due"))
+        assert "ix_child_village_due" not in {i["name"] for i in inspect(conn).get_indexes("child")}
+    assert main(["--db", db_url]) == 0
+    with engine.connect() as conn:
+        found = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("child")}
+    assert found["ix_child_village_due"] == ["village_code", "assessment_due_on"]
+    assert schema.create_schema(engine) == []  # nothing left to add
+    engine.dispose()
+
+
 @pytest.fixture
 def loaded_in_august(db_url, tmp_path, id_key, monkeypatch):
     # Today a few days after the tiny data's last date (2024-07-31): the weekly review's Sundays lie inside it.
