@@ -137,6 +137,16 @@ def id_key(monkeypatch):
 DEMO_TODAY = date(2026, 12, 1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def suite_today():
+    """The product's today (WEIBAO_TODAY) is DEMO_TODAY for the whole suite, and for the dashboards it serves:
+    "the month in progress" and "the latest complete month" stay those the tests name (2026-12, 2026-11)
+    whatever the calendar says. A test that needs another day sets its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WEIBAO_TODAY", DEMO_TODAY.isoformat())
+        yield DEMO_TODAY
+
+
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory):
     """The city demo, as of DEMO_TODAY, built once per test session into a scratch SQLite file."""
