@@ -48,11 +48,6 @@ META_LAYOUT, LAYOUT = "kept_layout", "4"
 META_VERSION = "kept_data_version"
 
 
-def _today() -> date:
-    # The same day the query side uses (queries.periods.today), read here because data/ imports no queries/.
-    return settings.read("WEIBAO_TODAY") or date.today()
-
-
 def month_index(year: int, month: int) -> int:
     return year * 12 + month - 1
 
@@ -118,7 +113,7 @@ def kept_sundays(first_month: int, last_day: date | None) -> list[date]:
     """The Sundays kept besides the month ends (see SUNDAYS_BACK), oldest first."""
     if last_day is None:
         return []
-    since = max(_today() - timedelta(weeks=SUNDAYS_BACK), month_start(first_month) - timedelta(days=1))
+    since = max(settings.today() - timedelta(weeks=SUNDAYS_BACK), month_start(first_month) - timedelta(days=1))
     first = since + timedelta(days=(6 - since.weekday()) % 7 or 7)  # the first Sunday after `since`
     return _sundays(first, last_day - timedelta(days=1))
 
@@ -143,7 +138,7 @@ def _sundays(first: date, last: date) -> list[date]:
 
 def kept_range(last_day: date | None) -> tuple[int, int]:
     """First and last month index to keep, from the last date loaded and today."""
-    today = _today()
+    today = settings.today()
     anchor = last_day or today
     last = max(anchor, today)
     return month_index(anchor.year - YEARS_BACK, 1), month_index(last.year, last.month)

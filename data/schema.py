@@ -166,9 +166,9 @@ def create_schema(engine) -> list[str]:
 
 def add_missing_indexes(conn) -> list[str]:
     """Create the data tables' declared indexes a database made by an earlier version lacks."""
-    added = []
+    added, found = [], inspect(conn)
     for table in DATA_TABLES:
-        have = {found["name"] for found in inspect(conn).get_indexes(table.name)}
+        have = {index["name"] for index in found.get_indexes(table.name)}
         for index in sorted(table.indexes, key=lambda i: i.name):
             if index.name not in have:
                 index.create(conn)

@@ -187,6 +187,14 @@ def read(name: str, environ=None):
     return value
 
 
+def today() -> date:
+    """The day the product treats as today: WEIBAO_TODAY (YYYY-MM-DD) when set, else the calendar's.
+
+    SettingError (a ValueError, in Chinese) when it is set but not a date.
+    """
+    return read("WEIBAO_TODAY") or date.today()
+
+
 def check(environ=None) -> None:
     """Read every tunable once: SettingError for the first bad one, so a program can refuse before it starts."""
     for s in SETTINGS:

@@ -17,11 +17,8 @@ NO_MONTH = date(1, 1, 1)
 
 
 def today() -> date:
-    """The day the product treats as today: WEIBAO_TODAY (YYYY-MM-DD) when set, else the calendar's.
-
-    settings.SettingError (a ValueError, in Chinese) when it is set but not a date.
-    """
-    return settings.read(TODAY_ENV) or date.today()
+    """The day the product treats as today (data.settings.today: WEIBAO_TODAY when set, else the calendar's)."""
+    return settings.today()
 
 
 @dataclass(frozen=True)

@@ -131,9 +131,10 @@ def id_key(monkeypatch):
     return b"test-key-for-the-suite"
 
 
-# The day the suite's demo is built as of. The demo's rows depend on the day it is built (its timeline ends
-# then), and the tests' months and weeks (2026-11, 2026-W48, the small counts the export tests look for) were
-# worked against the demo of this day: built on the calendar's day, two tests failed the morning after.
+# The day the suite runs as of, and its demo is built as of. The demo's rows depend on the day it is built
+# (its timeline ends then), and the tests' months and weeks (2026-11, 2026-W48, the small counts the export
+# tests look for) were worked against the demo of this day: built on the calendar's day, two tests failed the
+# morning after.
 DEMO_TODAY = date(2026, 12, 1)
 
 
@@ -148,14 +149,14 @@ def suite_today():
 
 
 @pytest.fixture(scope="session")
-def demo_url(tmp_path_factory):
+def demo_url(suite_today, tmp_path_factory):
     """The city demo, as of DEMO_TODAY, built once per test session into a scratch SQLite file."""
     from data.db import get_engine
     from data.demo import build_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
     engine = get_engine(url)
-    build_demo(engine, scale="city", seed=20221, today=DEMO_TODAY)
+    build_demo(engine, scale="city", seed=20221)  # as of WEIBAO_TODAY, which suite_today pins
     engine.dispose()
     return url
 

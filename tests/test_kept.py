@@ -239,7 +239,7 @@ def test_an_older_database_is_computed_from_rows_until_the_command_keeps_its_mea
     assert main(["--db", f"sqlite:///{tmp_path / 'missing.sqlite'}"]) == 1
 
 
-def test_an_older_database_gets_the_indexes_added_since(db_url, capsys):
+def test_an_older_database_gets_the_indexes_added_since(db_url):
     """A database made before an index was declared (here: 周调度's by village and due date) gets it from
     python -m data.kept_cli (and the loader's create_schema), and only once."""
     from sqlalchemy import inspect

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
-from data import kept, schema
+from data import kept, schema, settings
 from data.bulk import write_rows
 from data.db import bump_data_version, get_meta, set_meta
 from data.demo.generate import generate_city
@@ -65,7 +65,7 @@ def has_data(engine) -> bool:
 def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: date | None = None,
                progress=None) -> Summary:
     """Replace the database's contents with the demo data set of that scale and seed, as of `today`."""
-    today = today or date.today()
+    today = today or settings.today()  # WEIBAO_TODAY when set, as the kept rows and the pages read it
     tl = Timeline(today)
     cities = cities_for(scale, seed)
     summary = Summary(scale, seed, today, tl.last_complete)
