@@ -26,7 +26,8 @@ For each scale (default both) and engine (embedded SQLite and PostgreSQL):
   * the floor: scripts/bench_floor.sql (--floor), one hand-written statement computing the county-level
     aggregation for one month (binds :month_start and :level, and any other period value the engine's period
     CTE has, e.g. :month_end, :cohort_month, when the statement names it), against
-    indicators(level="county") over the same month: the ratio is our layer's overhead.
+    indicators(level="county") over the same month: the ratio is our layer's overhead (judged: a new engine per
+    repetition for both; printed beside it: both on one engine held, as a running dashboard holds one).
 Then the import: a synthetic 700,000-row 走访 CSV (scripts/bench_load.py's ledger) through
 `python -m data.load` into a scratch database per engine (DIR/import.sqlite, weibao_bench_import; removed
 afterwards): rows/s of the loader's whole run and the peak memory (ru_maxrss) of the import process.
@@ -775,11 +776,32 @@ def bench_floor(c: Ctx, repeat: int, floor_file: Path) -> None:
     floor = median(floor_times)
     ratio = ours / floor if floor else None
     verdict = judge(c.label, "layer/floor", ratio, FLOOR_RATIO)
+    # The same two on one engine held across the repetitions, as the dashboard holds one: a new connection from
+    # its pool each time (the engine's memo is per connection, the version memos cleared), so neither pays the
+    # engine's first compile or SQLite's first prepare of a statement. Printed beside the verdict, not judged.
+    held = get_engine(c.url, read_only=True)
+    warm_ours, warm_floor = [], []
+    try:
+        for i in range(repeat + 2):
+            clear_caches()
+            with held.connect() as conn:
+                started = time.perf_counter()
+                indicators(conn, month, "county", scope=Scope.everything())
+                took = time.perf_counter() - started
+                started = time.perf_counter()
+                conn.execute(statement, params).fetchall()
+                if i >= 2:  # the first two fill the engine's and the connection's statement caches
+                    warm_ours.append(took)
+                    warm_floor.append(time.perf_counter() - started)
+    finally:
+        held.dispose()
+    warm = median(warm_ours) / median(warm_floor) if median(warm_floor) else None
     print(f"  {agreement(frame, result)}")
-    table(["what", "rows", "time", "ratio", "target", "verdict"], [
-        ["indicators(level='county'), all counties", engine_rows, ms(ours), "", "", ""],
-        [f"floor: {shown}", floor_rows, ms(floor), f"{ratio:.2f}×" if ratio else "—", f"≤ {FLOOR_RATIO}×", verdict],
-    ], "lrrrll")
+    table(["what", "rows", "time", "ratio", "target", "verdict", "one engine held"], [
+        ["indicators(level='county'), all counties", engine_rows, ms(ours), "", "", "", ms(median(warm_ours))],
+        [f"floor: {shown}", floor_rows, ms(floor), f"{ratio:.2f}×" if ratio else "—", f"≤ {FLOOR_RATIO}×", verdict,
+         f"{ms(median(warm_floor))} ({warm:.1f}×)" if warm else ms(median(warm_floor))],
+    ], "lrrrllr")
 
 
 # ---- import -----------------------------------------------------------------------------------------

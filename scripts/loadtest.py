@@ -27,8 +27,8 @@ the loopback address is aborted (counted and listed).
 
 Prints the machine and its load average, the sessions, p50/p95/max overall and per page, login times, the
 time to the script's end as the browser saw it, the errors with the first texts, and the CPU used by the
-server, by chromium and by everything else while it ran. Not a test: nothing is asserted (exit 0 unless it
-could not run at all).
+server, by chromium, by Playwright's driver and by everything else while it ran. Not a test: nothing is asserted
+(exit 0 unless it could not run at all).
 """
 
 import argparse
@@ -176,7 +176,8 @@ def proc_cpu(pid: int) -> float:
 
 
 def client_cpu(exclude: int | None) -> dict:
-    """CPU seconds of every process under this one (Playwright's driver, chromium), less the server's tree."""
+    """CPU seconds of every process under this one (Playwright's driver, chromium), less the server's tree,
+    keyed by (pid, command name): the driver is `node`, the rest chromium."""
     parent, used = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -192,7 +193,11 @@ def client_cpu(exclude: int | None) -> dict:
         pid = todo.pop()
         for child, ppid in parent.items():
             if ppid == pid and child != exclude:
-                mine[child] = used[child]
+                try:
+                    comm = Path(f"/proc/{child}/comm").read_text().strip()
+                except OSError:
+                    comm = "?"
+                mine[(child, comm)] = used[child]
                 todo.append(child)
     return mine
 
@@ -529,12 +534,14 @@ def report(stats: Stats, args, base: str, elapsed: float, accounts, marks: dict,
     cores = os.cpu_count() or 1
     machine_cores = cores * (busy1 - busy0) / max(1, total1 - total0)
     client = sum(marks["client"].values()) - sum(marks["client0"].values())
+    driver = (sum(v for (_, comm), v in marks["client"].items() if comm.startswith("node"))
+              - sum(v for (_, comm), v in marks["client0"].items() if comm.startswith("node")))
     server = (marks["server1"] - marks["server"]) if marks.get("server1") is not None else None
     parts = [f"machine {machine_cores:.2f} of {cores} cores busy"]
     if server is not None:
         parts.append(f"server {server / wall:.2f} ({server / max(1, len(stats.loads)):.2f} CPU-s a page, "
                      f"peak RSS {peak['rss']:.0f} MB)")
-    parts.append(f"chromium + driver {client / wall:.2f}")
+    parts.append(f"chromium {(client - driver) / wall:.2f} + Playwright's driver {driver / wall:.2f}")
     rest = max(0.0, machine_cores - client / wall - (server or 0) / wall)
     parts.append(f"everything else {rest:.2f}" + ("" if server is not None else " (the --url server included)"))
     print(f"cpu:      {'; '.join(parts)}; min MemAvailable {peak['mem']:.1f} GB")
