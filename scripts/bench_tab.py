@@ -7,7 +7,7 @@ Starts one dashboard server as scripts/loadtest.py does (`python -m dashboard` o
 auth store and cookie key), logs one 市级 session in through the form in Debian's chromium (CSS animations off, as
 in the load test) and clicks through the main pages --rounds times by their sidebar links. For each page it prints
 the medians over the rounds of: the time from the click until the page is drawn and settled (the load test's
-rule), the CPU seconds all of chromium's processes used from the click until 1.5 s after that moment (renderer,
+rule), the CPU seconds chromium's processes used from the click until 1.5 s after that moment (renderer,
 GPU, browser process; Playwright's driver not counted), the renderer main thread's work from Chrome's own
 counters (TaskDuration; of it ScriptDuration, and LayoutDuration + RecalcStyleDuration), and what the page holds
 (Plotly charts, tables, element containers, DOM nodes). Then the CPU a round costs and what --sessions such tabs
@@ -20,7 +20,6 @@ Not a test: nothing is asserted. Loopback only (every other request is aborted).
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -39,20 +38,10 @@ METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDurat
 AFTER = 1.5  # seconds after the page settled that still count (compositing, late charts)
 
 
-def chromium_cpu() -> float:
-    """CPU seconds of every chromium process on the machine (user + system)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if "chrom" not in Path(f"/proc/{entry}/comm").read_text():
-                continue
-            parts = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+def chromium_cpu(server_pid: int) -> float:
+    """CPU seconds (user + system) of chromium's processes under this one, the driver and the server left out."""
+    cpu = loadtest.client_cpu(server_pid)
+    return sum(cpu.values()) - loadtest.driver_seconds(cpu)
 
 
 async def metrics(cdp) -> dict:
@@ -60,7 +49,7 @@ async def metrics(cdp) -> dict:
     return {m["name"]: m["value"] for m in got["metrics"]}
 
 
-async def run(args, base: str, account: tuple[str, str]) -> dict:
+async def run(args, base: str, account: tuple[str, str], server_pid: int) -> dict:
     from playwright.async_api import async_playwright
 
     rows: dict[str, list] = {}
@@ -75,24 +64,17 @@ async def run(args, base: str, account: tuple[str, str]) -> dict:
         await cdp.send("Performance.enable")
         await page.goto(f"{base}/cockpit")
         await page.get_by_label("用户名").wait_for()
-        await page.get_by_label("用户名").fill(account[0])
-        await page.get_by_label("密码", exact=True).fill(account[1])
-        runs = await page.evaluate("() => window.__wbRuns")
-        await page.get_by_role("button", name="登录", exact=True).click()
-        await loadtest.settle(page, runs, None, 60, heading=loadtest.LOGIN_TITLE)
+        await loadtest.submit_login(page, *account, 60)
         order = list(loadtest.PAGES)[1:] + ["cockpit"]  # the first switch leaves the page logged in on
         for rnd in range(args.rounds):
             for path in order:
-                title = loadtest.PAGES[path]
                 runs, heading = await page.evaluate(loadtest.MARK_JS)
-                link = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').filter(
-                    has_text=re.compile(f"^{re.escape(title)}$"))
-                before, cpu0, t0 = await metrics(cdp), chromium_cpu(), time.monotonic()
+                link = loadtest.sidebar_link(page, loadtest.PAGES[path])
+                before, cpu0, t0 = await metrics(cdp), chromium_cpu(server_pid), time.monotonic()
                 await link.first.click()
-                done = await loadtest.settle(page, runs, ["", "cockpit"] if path == "cockpit" else [path], 60,
-                                             heading=heading)
+                done = await loadtest.settle(page, runs, loadtest.page_paths(path), 60, heading=heading)
                 await page.wait_for_timeout(AFTER * 1000)
-                cpu, after = chromium_cpu() - cpu0, await metrics(cdp)
+                cpu, after = chromium_cpu(server_pid) - cpu0, await metrics(cdp)
                 work = {k: after[k] - before[k] for k in METRICS}
                 rows.setdefault(path, []).append((done - t0, cpu, work, await page.evaluate(COUNT_JS)))
                 if args.shots and rnd == args.rounds - 1:
@@ -120,7 +102,7 @@ def main() -> None:
     log = Path(tempfile.mkdtemp(prefix="bench-tab-")) / "server.log"
     server, base = loadtest.start_server(url, log)
     try:
-        rows = asyncio.run(run(args, base, account))
+        rows = asyncio.run(run(args, base, account, server.pid))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -293,7 +293,36 @@ def start_server(url: str, log_path: Path, options=()) -> tuple[subprocess.Popen
     raise SystemExit(f"the dashboard server did not listen within 90 s; log: {log_path}")
 
 
+def driver_seconds(cpu: dict) -> float:
+    """Of client_cpu()'s figures, Playwright's driver's (node); the rest is chromium's."""
+    return sum(v for (_, comm), v in cpu.items() if comm.startswith("node"))
+
+
 # ---------------------------------------------------------------- one browser session
+
+def page_paths(path: str) -> list[str]:
+    """The address paths a page may be shown under (the cockpit is also the root)."""
+    return ["", "cockpit"] if path == "cockpit" else [path]
+
+
+def sidebar_link(page, title: str):
+    """The page's link in the sidebar, by its exact text."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').filter(
+        has_text=re.compile(f"^{re.escape(title)}$"))
+
+
+async def submit_login(page, username: str, password: str, timeout_s: float) -> float:
+    """Fill the login form shown on `page` and send it; the monotonic time the first page had settled."""
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码", exact=True).fill(password)
+    runs = await page.evaluate("() => window.__wbRuns")
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await page.wait_for_function(
+        "(title) => { const h = document.querySelector('h1'); return h && h.innerText.trim() !== title; }",
+        arg=LOGIN_TITLE, timeout=timeout_s * 1000, polling=50)
+    return await settle(page, runs, None, timeout_s, heading=LOGIN_TITLE)
+
+
 
 async def settle(page, runs, paths, timeout_s: float, settle_ms: int = 300, heading: str | None = None) -> float:
     """Wait until the page is drawn and settled and still is `settle_ms` later; the monotonic time it first was."""
@@ -397,14 +426,7 @@ async def session(i: int, browser, base: str, account, args, stats: Stats, phase
             await page.get_by_label("用户名").wait_for()
             stats.forms.append(time.monotonic() - t0)
             t0 = time.monotonic()
-            await page.get_by_label("用户名").fill(username)
-            await page.get_by_label("密码", exact=True).fill(password)
-            runs = await page.evaluate("() => window.__wbRuns")
-            await page.get_by_role("button", name="登录", exact=True).click()
-            await page.wait_for_function(
-                "(title) => { const h = document.querySelector('h1'); return h && h.innerText.trim() !== title; }",
-                arg=LOGIN_TITLE, timeout=args.timeout * 1000, polling=50)
-            done = await settle(page, runs, None, args.timeout, heading=LOGIN_TITLE)
+            done = await submit_login(page, username, password, args.timeout)
             stats.logins.append(done - t0)
             await check_errors(page, stats, f"login {username}")
         except Exception as err:  # noqa: BLE001  (a session that cannot log in is an error, the others go on)
@@ -415,11 +437,10 @@ async def session(i: int, browser, base: str, account, args, stats: Stats, phase
         async def visit(path: str, rnd: int, warm: bool) -> None:
             title = PAGES[path]
             current["page"] = path
-            paths = ["", "cockpit"] if path == "cockpit" else [path]
+            paths = page_paths(path)
             try:
                 runs, heading = await page.evaluate(MARK_JS)
-                link = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').filter(
-                    has_text=re.compile(f"^{re.escape(title)}$"))
+                link = sidebar_link(page, title)
                 t0 = time.monotonic()
                 if args.nav == "click" and await link.count():
                     await link.first.click()
@@ -534,8 +555,7 @@ def report(stats: Stats, args, base: str, elapsed: float, accounts, marks: dict,
     cores = os.cpu_count() or 1
     machine_cores = cores * (busy1 - busy0) / max(1, total1 - total0)
     client = sum(marks["client"].values()) - sum(marks["client0"].values())
-    driver = (sum(v for (_, comm), v in marks["client"].items() if comm.startswith("node"))
-              - sum(v for (_, comm), v in marks["client0"].items() if comm.startswith("node")))
+    driver = driver_seconds(marks["client"]) - driver_seconds(marks["client0"])
     server = (marks["server1"] - marks["server"]) if marks.get("server1") is not None else None
     parts = [f"machine {machine_cores:.2f} of {cores} cores busy"]
     if server is not None:
