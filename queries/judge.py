@@ -102,8 +102,15 @@ def verdicts(frame: pd.DataFrame, keys: list[str], before: pd.DataFrame | None =
              month: str | None = None) -> pd.DataFrame:
     """A Verdict per row and key; `before` (same index) feeds the jump check."""
     reg = by_key()
-    rows = frame.to_dict("index")
-    prior = before.reindex(frame.index).to_dict("index") if before is not None else {}
+    # Only the columns a verdict reads: an indicator frame has a hundred, and turning every one of them into
+    # per-row dicts was most of the 考评 page's time (23 calls, 0.28 s of 0.69 s profiled on the province).
+    wanted = [c for k in keys for c in (k, reg[k].numerator, reg[k].denominator, reg[k].thresholds.get("relative_to"))
+              if c and c in frame.columns]
+    wanted = list(dict.fromkeys(wanted))
+    rows = frame[wanted].to_dict("index")
+    prior = {}
+    if before is not None:
+        prior = before.reindex(frame.index)[[k for k in keys if k in before.columns]].to_dict("index")
     return pd.DataFrame({k: [verdict(reg[k], row, prior.get(code), month) for code, row in rows.items()]
                          for k in keys}, index=frame.index, dtype=object)
 

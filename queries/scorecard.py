@@ -263,9 +263,10 @@ def score(rubric: Rubric, frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"region_name": frame["region_name"]}, index=frame.index)
     progress = frame["time_progress"] if "time_progress" in frame else pd.Series(None, index=frame.index)
     totals = pd.Series(0.0, index=frame.index)
+    states = judge.states(frame, [crit.key for crit in rubric.criteria])
     for crit in rubric.criteria:
         values = frame[crit.key]
-        bad = judge.states(frame, [crit.key])[crit.key].eq(judge.ANOMALY).tolist()
+        bad = states[crit.key].eq(judge.ANOMALY).tolist()
         shares = [crit.fraction(v, p) for v, p in zip(values, progress)]
         out[crit.key] = values.astype(float)
         out[f"pts_{crit.key}"] = [0.0 if b else crit.points(v, p) for v, p, b in zip(values, progress, bad)]

@@ -15,10 +15,13 @@ For each scale (default both) and engine (embedded SQLite and PostgreSQL):
     alone changes no fingerprint: use --rebuild then.)
   * page DATA time: the queries/ calls each dashboard page makes (dashboard/views/*.py), for a city account
     of the top region (Scope.for_viewer) and the latest complete month. Uncached: every call on a new
-    connection of a new engine (so no per-connection memo) after clearing the process-wide memos keyed on the
-    data version, as on the first view after an import; the lru caches of code and configuration (the
-    registry, SQL file texts, boundary files), which a running server has read once, stay. Cached: the dashboard's own dashboard.engine.ask through
-    st.cache_data (bare mode: the same key hashing and pickle.loads copy a server does), second view on.
+    connection (so no per-connection memo) after clearing the process-wide memos keyed on the data version;
+    once of a new engine per call (as after a server start: no compiled statement, no pooled connection) and
+    once of one engine held across the views (as on the first view after an import, which a running server
+    meets with its engine, pool and compiled statements; this one is judged against the target); the lru caches
+    of code and configuration (the registry, SQL file texts, boundary files), which a running server has read
+    once, stay. Cached: the dashboard's own dashboard.engine.ask through st.cache_data (bare mode: the same key
+    hashing and pickle.loads copy a server does), second view on.
     Also printed: the pickled size of what st.cache_data stores, the slowest call, and the costliest
     queries/sql statement (queries.engine.scoped timed by statement name; nothing else is changed).
   * queries.report at each level: as a whole command (subprocess wall time, Python start-up included) and
@@ -531,12 +534,14 @@ def _call_name(fn, args, kwargs) -> str:
     return f"{name}({hint[0]})" if hint else name
 
 
-def uncached_once(c: Ctx, page) -> tuple[float, list[tuple[str, float]], int, list[tuple[str, float]]]:
-    """One uncached view: every call on a new connection of a new engine, no data memo left; (total, calls,
-    pickled bytes of the results, statements run)."""
+def uncached_once(c: Ctx, page, held=None) -> tuple[float, list[tuple[str, float]], int, list[tuple[str, float]]]:
+    """One uncached view, no data memo left: every call on a new connection of a new engine (as after a server
+    start), or of `held`, an engine kept across views (as the first view after an import: a running server
+    keeps its engine, its pool and its compiled statements; only the memos keyed on the data version and
+    on the connection are gone); (total, calls, pickled bytes of the results, statements run)."""
     global _statements
     clear_caches()
-    engine = get_engine(c.url, read_only=True)
+    engine = held or get_engine(c.url, read_only=True)
     with engine.connect():  # the server's engine is long-lived: its first connection is not a viewer's wait
         pass
     calls, pickled = [], 0
@@ -554,7 +559,8 @@ def uncached_once(c: Ctx, page) -> tuple[float, list[tuple[str, float]], int, li
         page(call, c)
     finally:
         _statements = None
-        engine.dispose()
+        if held is None:
+            engine.dispose()
     return sum(s for _, s in calls), calls, pickled, log
 
 
@@ -604,6 +610,12 @@ def bench_pages(c: Ctx, repeat: int, show_calls: bool) -> None:
         try:
             runs = [uncached_once(c, page) for _ in range(repeat)]
             cold = median([r[0] for r in runs])
+            held = get_engine(c.url, read_only=True)
+            try:
+                uncached_once(c, page, held)  # what the server ran before the import: compiled once
+                after_import = median([uncached_once(c, page, held)[0] for _ in range(repeat)])
+            finally:
+                held.dispose()
             per_call = [(name, median([r[1][i][1] for r in runs])) for i, (name, _) in enumerate(runs[0][1])]
             slowest = max(per_call, key=lambda x: x[1])
             best = min(runs, key=lambda r: r[0])  # the statements of the fastest run (least disturbed)
@@ -611,10 +623,10 @@ def bench_pages(c: Ctx, repeat: int, show_calls: bool) -> None:
             top = top_statement(best[3])
             warm = median(cached_times(c, page, repeat))
         except Exception as err:  # noqa: BLE001  (one failing page must not hide the others)
-            rows.append([label, "—", f"ERROR {type(err).__name__}: {str(err)[:60]}", "", "", "", "", "", "", ""])
+            rows.append([label, "—", f"ERROR {type(err).__name__}: {str(err)[:60]}", "", "", "", "", "", "", "", ""])
             continue
-        rows.append([label, len(per_call), ms(cold), ms(best[0]),
-                     judge(c.label, f"{key} uncached", cold, PAGE_UNCACHED),
+        rows.append([label, len(per_call), ms(cold), ms(best[0]), ms(after_import),
+                     judge(c.label, f"{key} uncached", after_import, PAGE_UNCACHED),
                      ms(warm), judge(c.label, f"{key} cached", warm, PAGE_CACHED),
                      size(runs[0][2]), f"{slowest[0]} {ms(slowest[1])}",
                      "—" if top is None else f"{top[0]} ×{top[1]} {ms(top[2])} (SQL {sql_share:.0%} of page)"])
@@ -626,14 +638,18 @@ def bench_pages(c: Ctx, repeat: int, show_calls: bool) -> None:
         pass
     st.cache_data.clear()
     st.cache_resource.clear()
-    table(["page", "calls", "uncached", "min", f"≤ {PAGE_UNCACHED * 1000:.0f} ms", "cached",
-           f"≤ {PAGE_CACHED * 1000:.0f} ms", "pickled", "slowest call (uncached)", "costliest statement (fastest run)"],
-          rows, "lrrrlrlrll")
+    table(["page", "calls", "new engine", "min", "after import", f"≤ {PAGE_UNCACHED * 1000:.0f} ms", "cached",
+           f"≤ {PAGE_CACHED * 1000:.0f} ms", "pickled", "slowest call (new engine)",
+           "costliest statement (fastest run)"],
+          rows, "lrrrrlrlrll")
     load_registry.cache_clear()  # to say what the first view after a server start pays once
     started = time.perf_counter()
     load_registry()
     registry = time.perf_counter() - started
-    print("  uncached, min: median and fastest of the runs; cached: median; pickled: size of the results st.cache_data"
+    print("  uncached, no memo of the data version left — new engine: every call on a new engine, as the first view"
+          " after a server start\n  (median, and min: the fastest run); after import: on one engine held across the"
+          " views, as the first view after an\n  import on a running server (median; judged against the target);"
+          " cached: median; pickled: size of the results st.cache_data"
           " stores;\n  costliest statement: queries/sql file summed over the page's calls, and the share of the page"
           " spent in statements (SQL and frame building).\n"
           f"  Not counted: reading indicators.yaml ({ms(registry)} when cold), which a running server does once.")
@@ -922,8 +938,9 @@ def main(argv=None) -> int:
     fingerprint = schema_fingerprint()
     print(f"\nschema fingerprint {fingerprint} · demo seed {args.seed} · repeat {repeat} (medians) · "
           f"today {date.today()}")
-    print("page data: uncached = the page's queries/ calls, each on a new connection of a new engine, the memos keyed "
-          "on the data version cleared (no per-connection memo);\n           cached = the same calls through dashboard.engine.ask, "
+    print("page data: uncached = the page's queries/ calls, each on a new connection, the memos keyed on the data "
+          "version cleared (no per-connection memo):\n           of a new engine per call (a server start) and of one "
+          "engine held (after an import: judged);\n           cached = the same calls through dashboard.engine.ask, "
           "i.e. st.cache_data in bare mode (MemoryCacheStorageManager: key hashing + pickle.loads copy),\n"
           "           second view on. Viewer: a city account (Scope.for_viewer 'city') of the top region.\n"
           "           The operating system's file cache stays warm throughout (as on a running server).")

@@ -4,6 +4,7 @@ The expected values below are typed from domain.md's "Published figures", not co
 generator. The city demo is built once, pinned to a fixed day, into a temporary SQLite file.
 """
 
+import sqlite3
 from dataclasses import replace
 from datetime import date
 
@@ -297,6 +298,47 @@ def test_id_numbers_are_valid_and_stored_only_as_hashes(conn, generated):
     key = DEMO_KEY.encode()
     assert {hash_id(n, key) for n in numbers} == stored
     assert not any(n in stored for n in numbers[:100])
+
+
+def _journal_mode(path) -> str:
+    # A raw connection: data.db's engines switch a file to WAL as they open it.
+    with sqlite3.connect(path) as raw:
+        return raw.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_build_into_an_empty_file_writes_once_and_leaves_wal(demo, tmp_path, monkeypatch):
+    # The module's demo was built into a new file: WAL again afterwards, as every reader expects.
+    assert _journal_mode(demo[2]) == "wal"
+    from data.demo import build
+
+    seen = []
+
+    def write_all(conn, *args):
+        seen.append(_journal_mode(path))  # from another connection, while the build's transaction is open
+        conn.execute(schema.region.delete())
+        conn.execute(insert(schema.region).values(code="110000000000", name="北京市", level="city"))
+
+    monkeypatch.setattr(build, "_write_all", write_all)
+    path = tmp_path / "fresh.sqlite"
+    engine = get_engine(_url(path))
+    build_demo(engine, scale="city", seed=SEED, today=TODAY)  # empty: a rollback journal, written once
+    build_demo(engine, scale="city", seed=SEED, today=TODAY)  # holds data: stays in WAL, readers go on reading
+    assert seen == ["delete", "wal"] and _journal_mode(path) == "wal"
+
+    def fail(conn, *args):
+        write_all(conn, *args)
+        raise RuntimeError("生成中途失败")
+
+    monkeypatch.setattr(build, "_write_all", fail)
+    other = tmp_path / "failed.sqlite"
+    engine2 = get_engine(_url(other))
+    with pytest.raises(RuntimeError):
+        build_demo(engine2, scale="city", seed=SEED, today=TODAY)
+    assert _journal_mode(other) == "wal"  # switched back, and nothing written
+    with engine2.connect() as c:
+        assert c.execute(select(func.count()).select_from(schema.region)).scalar_one() == 0
+    engine.dispose()
+    engine2.dispose()
 
 
 def test_same_seed_same_rows_and_replaces_old_data(conn, tmp_path):

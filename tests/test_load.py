@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 
 from data import schema
 from data.db import get_engine, set_meta
@@ -440,6 +440,46 @@ def test_a_failed_load_after_a_good_one_keeps_the_good_data(any_engine, tmp_path
     result = load(engine, xlsx(tmp_path / "bad.xlsx", bad))
     assert len(result.errors) == 1 and result.errors[0].row == 5
     assert dump(engine) == before
+
+
+
+def _visit_indexes(engine) -> dict:
+    with engine.connect() as conn:
+        return {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("visit")}
+
+
+def test_a_large_load_rebuilds_the_visit_index_and_a_small_one_keeps_it(engine, tmp_path, monkeypatch):
+    # The loader drops the visits-by-child index for a load at least twice what the table holds and creates it
+    # again after its writes (data.load.write._set_aside_indexes): it must be there after either kind of load,
+    # and a load that fails while writing must leave the old one in place.
+    from data.load import write
+
+    declared = {"ix_visit_child_date": ["child_hash", "visited_on"]}
+    set_aside = []
+    real = write._set_aside_indexes
+    monkeypatch.setattr(write, "_set_aside_indexes",
+                        lambda conn, table, n: set_aside.append((table.name, n)) or real(conn, table, n))
+    assert load(engine, xlsx(tmp_path / "base.xlsx", BASE)).ok  # into an empty table: set aside
+    assert _visit_indexes(engine) == declared
+    with engine.connect() as conn:
+        held = conn.execute(select(func.count()).select_from(schema.visit)).scalar()
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN SELECT visited_on FROM visit WHERE child_hash = 'x'").all()
+    assert any("ix_visit_child_date" in str(row) for row in plan)
+    one_more = [["2024-06-12", C1, W1, "电话"]]
+    calls = len(set_aside)
+    assert load(engine, sheet(tmp_path / "one.xlsx", "走访", HEADERS["走访"], one_more)).ok
+    assert ("visit", 1) in set_aside[calls:] and held >= 1  # 1 row against `held`: not set aside
+    assert _visit_indexes(engine) == declared
+
+    def fail(*_args, **_kw):
+        raise RuntimeError("写入中途失败")
+
+    before = dump(engine)
+    monkeypatch.setattr(write, "_set_aside_indexes", lambda conn, table, n: real(conn, table, 10 ** 9))
+    monkeypatch.setattr(write, "_driver_call", lambda *a: ("SELECT RAISE(FAIL, 'x')", fail))
+    with pytest.raises(RuntimeError):
+        load(engine, xlsx(tmp_path / "again.xlsx", BASE))
+    assert _visit_indexes(engine) == declared and dump(engine) == before
 
 
 # ---------------------------------------------------------------- formats

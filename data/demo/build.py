@@ -1,5 +1,6 @@
 """Writes the demo data set: replaces everything in the database in one transaction, city by city."""
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -70,65 +71,100 @@ def build_demo(engine, scale: str = "city", seed: int = DEFAULT_SEED, today: dat
     cities = cities_for(scale, seed)
     summary = Summary(scale, seed, today, tl.last_complete)
     begun = time.perf_counter()
-    schema.create_schema(engine)
-    with engine.begin() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:  # index updates of a large load stay in memory (per connection, reset below)
-            conn.exec_driver_sql("PRAGMA cache_size = -262144")
-        for table in (*schema.DATA_TABLES, schema.region_closure, *schema.KEPT_TABLES.values(), schema.import_log,
-                      schema.meta):
-            conn.execute(delete(table))
-        # Secondary indexes are built once at the end (a sort) instead of updated row by row at
-        # random places; readers keep seeing the old data meanwhile (SQLite WAL, PostgreSQL MVCC), and a
-        # failed build rolls the DDL back with everything else.
-        deferred = [ix for t in schema.DATA_TABLES for ix in t.indexes]
-        for index in deferred:
-            index.drop(conn, checkfirst=True)
-        for i, spec in enumerate(cities, 1):
-            started = time.perf_counter()
-            data = generate_city(spec, tl, seed)
-            summary.seconds_generate += time.perf_counter() - started
-            started = time.perf_counter()
-            for name in TABLE_ORDER:
-                frame = data.frames[name]
-                write_frame(conn, getattr(schema, name), frame)
-                summary.rows[name] = summary.rows.get(name, 0) + len(frame)
-            summary.seconds_write += time.perf_counter() - started
-            region = data.frames["region"]
-            for level, n in region["level"].value_counts().items():
-                summary.levels[level] = summary.levels.get(level, 0) + int(n)
-            child = data.frames["child"]
-            e = np.datetime64(tl.e_last, "D")
-            summary.on_roll += int(((child["enrolled_on"].to_numpy("M8[D]") <= e)
-                                    & ~(child["exited_on"].to_numpy("M8[D]") <= e)).sum())
-            if progress:
-                progress(i, len(cities), spec, summary)
-        started = time.perf_counter()
-        for index in deferred:
-            index.create(conn, checkfirst=True)
-        summary.rows["region_closure"] = schema.rebuild_closure(conn)
-        kept_started = time.perf_counter()
-        kept.refresh(conn)  # the monthly measures the pages read, from the rows just written
-        summary.seconds_kept = time.perf_counter() - kept_started
-        schema.analyze(conn)  # PostgreSQL: planner statistics for the fresh tables (no-op on SQLite)
-        now = datetime.now()
-        source = f"python -m data.demo --scale {scale} --seed {seed}"
-        for name in TABLE_ORDER:
-            conn.execute(insert(schema.import_log).values(
-                imported_at=now, table_name=name, rows=summary.rows[name], source=source, imported_by=GENERATOR))
-        set_meta(conn, "is_demo", "1")
-        set_meta(conn, "demo_seed", str(seed))
-        set_meta(conn, "demo_scale", scale)
-        set_meta(conn, "demo_today", today.isoformat())
-        set_meta(conn, "id_key_fingerprint", key_fingerprint(DEMO_KEY.encode()))
-        bump_data_version(conn)
-        kept.stamp(conn)
-        if sqlite:
-            conn.exec_driver_sql("PRAGMA cache_size = -2000")
-        summary.seconds_write += time.perf_counter() - started
+    fresh = existing_data(engine) is None  # creates the schema too
+    with engine.connect() as conn:
+        journal = _rollback_journal(conn) if fresh else False
+        try:
+            with conn.begin():
+                _write_all(conn, cities, tl, seed, scale, today, summary, progress)
+        finally:
+            if journal:
+                try:
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                    conn.commit()
+                except sqlite3.OperationalError:
+                    pass  # a reader holds the file now: the next connection's own switch (data.db) does it
     schema.vacuum(engine)
     summary.seconds = time.perf_counter() - begun
     return summary
+
+
+def _rollback_journal(conn) -> bool:
+    """SQLite, a database that holds nothing yet: build with a rollback journal instead of the WAL, and say so.
+
+    In WAL mode every page of the build is written twice, to the WAL and then by the checkpoint into the file
+    (4.6 GB each for the province), and the index builds read through a WAL of that size. A rollback journal keeps
+    only the pages that existed before, which for an empty file is next to nothing, so the data is written once: the
+    province's build took 406 s in WAL and 301 s so (both with the kept refresh's faster read, which took it from
+    479 s; AMD EPYC machine of this kind, 2026-12-03). Still one transaction (a killed build rolls back from the
+    journal on the next open). Only where there is nothing to keep reading: a database with data stays in WAL, so a
+    dashboard reading it is never blocked; one that opens an empty file during its build cannot switch it to WAL
+    and shows its database-unavailable message until the build ends (data.db retries the switch for 10 s). False
+    (nothing changed) on PostgreSQL, or when another connection holds the file and the mode stays WAL.
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    mode = conn.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar()
+    conn.commit()
+    return str(mode).lower() == "delete"
+
+
+def _write_all(conn, cities, tl: Timeline, seed: int, scale: str, today: date, summary: Summary, progress) -> None:
+    """Every row of the demo, the kept measures and the markers, inside the caller's transaction."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:  # index updates of a large load stay in memory (per connection, reset below)
+        conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    for table in (*schema.DATA_TABLES, schema.region_closure, *schema.KEPT_TABLES.values(), schema.import_log,
+                  schema.meta):
+        conn.execute(delete(table))
+    # Secondary indexes are built once at the end (a sort) instead of updated row by row at
+    # random places; readers keep seeing the old data meanwhile (SQLite WAL, PostgreSQL MVCC), and a
+    # failed build rolls the DDL back with everything else.
+    deferred = [ix for t in schema.DATA_TABLES for ix in t.indexes]
+    for index in deferred:
+        index.drop(conn, checkfirst=True)
+    for i, spec in enumerate(cities, 1):
+        started = time.perf_counter()
+        data = generate_city(spec, tl, seed)
+        summary.seconds_generate += time.perf_counter() - started
+        started = time.perf_counter()
+        for name in TABLE_ORDER:
+            frame = data.frames[name]
+            write_frame(conn, getattr(schema, name), frame)
+            summary.rows[name] = summary.rows.get(name, 0) + len(frame)
+        summary.seconds_write += time.perf_counter() - started
+        region = data.frames["region"]
+        for level, n in region["level"].value_counts().items():
+            summary.levels[level] = summary.levels.get(level, 0) + int(n)
+        child = data.frames["child"]
+        e = np.datetime64(tl.e_last, "D")
+        summary.on_roll += int(((child["enrolled_on"].to_numpy("M8[D]") <= e)
+                                & ~(child["exited_on"].to_numpy("M8[D]") <= e)).sum())
+        if progress:
+            progress(i, len(cities), spec, summary)
+    started = time.perf_counter()
+    for index in deferred:
+        index.create(conn, checkfirst=True)
+    summary.rows["region_closure"] = schema.rebuild_closure(conn)
+    kept_started = time.perf_counter()
+    kept.refresh(conn)  # the monthly measures the pages read, from the rows just written
+    summary.seconds_kept = time.perf_counter() - kept_started
+    schema.analyze(conn)  # PostgreSQL: planner statistics for the fresh tables (no-op on SQLite)
+    now = datetime.now()
+    source = f"python -m data.demo --scale {scale} --seed {seed}"
+    for name in TABLE_ORDER:
+        conn.execute(insert(schema.import_log).values(
+            imported_at=now, table_name=name, rows=summary.rows[name], source=source, imported_by=GENERATOR))
+    set_meta(conn, "is_demo", "1")
+    set_meta(conn, "demo_seed", str(seed))
+    set_meta(conn, "demo_scale", scale)
+    set_meta(conn, "demo_today", today.isoformat())
+    set_meta(conn, "id_key_fingerprint", key_fingerprint(DEMO_KEY.encode()))
+    bump_data_version(conn)
+    kept.stamp(conn)
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA cache_size = -2000")
+    summary.seconds_write += time.perf_counter() - started
 
 
 def _values(series: pd.Series, sqlite: bool) -> list:

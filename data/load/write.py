@@ -140,6 +140,28 @@ def _copy_upsert(conn, spec: TableSpec, ordered: list[tuple]) -> None:
     staging.drop(conn)
 
 
+def _set_aside_indexes(conn, table: Table, incoming: int) -> list:
+    """SQLite: drop the table's secondary indexes when the load brings at least twice the rows the table holds
+    (the caller creates them again after its writes), and return them; else [].
+
+    A secondary index in another order than the key (the visits by child) takes each row at a random place;
+    built afresh it is one sort (700,000 visits into an empty table: 13.9 → 10.0 s of writing, under load).
+    Inside the load's transaction, so a failed load keeps them, and readers see the old ones until the commit.
+    Never on a table the load only adds a little to: rebuilding an index of 10 M rows for 10,000 new ones would
+    cost more than it saves. The rows held are read as the largest rowid (instant; a count reads the table).
+    """
+    if conn.dialect.name != "sqlite" or not table.indexes:
+        return []
+    name = conn.dialect.identifier_preparer.format_table(table)
+    held = conn.exec_driver_sql(f"SELECT max(rowid) FROM {name}").scalar()
+    if incoming < 2 * (held or 0):
+        return []
+    indexes = sorted(table.indexes, key=lambda ix: ix.name)
+    for index in indexes:
+        index.drop(conn, checkfirst=True)
+    return indexes
+
+
 def upsert(conn, spec: TableSpec, rows: Iterable[tuple]) -> int:
     """Insert rows (values in spec.columns order); a row whose key exists replaces the stored one."""
     table, columns = spec.table, spec.columns
@@ -169,7 +191,10 @@ def upsert(conn, spec: TableSpec, rows: Iterable[tuple]) -> int:
 
     # In key order the primary-key index grows at its end instead of splitting pages everywhere.
     ordered = sorted(rows, key=itemgetter(*key_at))
+    rebuilt = _set_aside_indexes(conn, table, len(ordered))
     for start in range(0, len(ordered), BATCH):
         run(ordered[start:start + BATCH])
+    for index in rebuilt:
+        index.create(conn)
     schema.analyze(conn, table)  # PostgreSQL plans the pages' queries on fresh statistics
     return len(ordered)
