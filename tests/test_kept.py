@@ -240,8 +240,9 @@ def test_an_older_database_is_computed_from_rows_until_the_command_keeps_its_mea
 
 
 def test_an_older_database_gets_the_indexes_added_since(db_url):
-    """A database made before an index was declared (here: 周调度's by village and due date) gets it from
-    python -m data.kept_cli (and the loader's create_schema), and only once."""
+    """A database made before an index was declared (here: 周调度's by village and due date, and the enrolment
+    index with the timeliness columns) gets it from python -m data.kept_cli (and the loader's create_schema),
+    only once, and loses the retired indexes they replace."""
     from sqlalchemy import inspect
 
     from data import schema
@@ -252,11 +253,20 @@ def test_an_older_database_gets_the_indexes_added_since(db_url):
     load_direct(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_child_village_due"))
+        conn.execute(text("DROP INDEX ix_child_enrolled_parts"))
+        # As an earlier version made them: the enrolment index without the columns it now carries, and the
+        # village index the due-date one replaced.
+        conn.execute(text("CREATE INDEX ix_child_enrolled ON child (enrolled_on)"))
+        conn.execute(text("CREATE INDEX ix_child_village ON child (village_code)"))
         assert "ix_child_village_due" not in {i["name"] for i in inspect(conn).get_indexes("child")}
     assert main(["--db", db_url]) == 0
     with engine.connect() as conn:
         found = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("child")}
-    assert found["ix_child_village_due"] == ["village_code", "assessment_due_on"]
+    assert found == {
+        "ix_child_village_due": ["village_code", "assessment_due_on"],
+        "ix_child_enrolled_parts": ["enrolled_on", "village_code", "risk_assessed_on", "need_assessed_on",
+                                    "assessment_due_on"],
+    }  # the retired ones dropped
     assert schema.create_schema(engine) == []  # nothing left to add
     engine.dispose()
 
