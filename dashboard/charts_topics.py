@@ -1,6 +1,5 @@
 """Page pieces shared by the five topic pages (儿童底数, 阵地与队伍, 走访, 培训, 资金); charts are in exports.figures."""
 
-import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -71,11 +70,7 @@ def headline(ind: Indicator, page: Page, extra: list[str] = ()) -> None:
 
 def card(name: str, value: str, lines: list[str] = (), tooltip: str = "") -> None:
     """A card in the headline style for a figure that is not a contract indicator (no status colour)."""
-    sub = "<br>".join(html.escape(x) for x in lines)
-    st.markdown(
-        f'<div class="wb-card" title="{html.escape(tooltip)}"><div class="wb-name">{html.escape(name)}</div>'
-        f'<div class="wb-value" style="color:#222">{html.escape(value)}</div>'
-        f'<div class="wb-sub">{sub}</div></div>', unsafe_allow_html=True)
+    widgets.fact_card(name, value, lines, tooltip=tooltip)
 
 
 def township_labels(ctx: dict, codes, names) -> list[str]:

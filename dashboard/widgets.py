@@ -15,6 +15,7 @@ CARD_CSS = """
 .wb-grid .wb-card {margin-bottom: 0;}
 .wb-card {--wb-value-max: 2.4rem; border-radius: 10px; padding: 14px 18px; background: #fafafa; border-left: 10px solid #8c8c8c;
           margin-bottom: 12px; min-height: 132px; container-type: inline-size;}
+.wb-card.wb-short {min-height: 0;}
 .wb-card .wb-name {font-size: 1.05rem; color: #333; font-weight: 600;}
 /* Sized by the card's own width (cqi), so "100.0%" fits a fifth of an 800-px screen and fills a wide one. */
 .wb-card .wb-value {font-size: clamp(1.1rem, 17cqi, 2.4rem); font-weight: 700; line-height: 1.2; white-space: nowrap;}
@@ -74,10 +75,35 @@ def card_html(ind: Indicator, row: pd.Series, lines: list[str] | None = None, be
     notes += "".join(f'<div class="wb-note" style="color:#b35806">⚠ {html.escape(n)}</div>' for n in v.warnings)
     text = fmt.value(ind, row[ind.key])
     value_colour = colour if v.state in judge.ORDER or v.state == judge.ANOMALY else "#222"
-    return (f'<div class="wb-card" style="border-left-color:{colour}" title="{html.escape(ind.definition)}">'
-            f'<div class="wb-name">{html.escape(ind.label)}{badge(v.state)}</div>'
-            f'<div class="wb-value" style="color:{value_colour};{_value_size(text)}">{html.escape(text)}</div>'
+    return _markup(ind.label, badge(v.state), text, value_colour, f' style="border-left-color:{colour}"',
+                   ind.definition, sub, notes)
+
+
+def fact_html(name: str, value: str, lines: list[str] = (), colour: str | None = None, tooltip: str = "",
+              tag: str | None = None) -> str:
+    """A card in the headline style for a figure that is not a judged indicator: a name, a value sized to fit
+    the card (so '梁山县 60.7 分' is never cut to '梁山…' at 1024 px), an optional tag, then its lines.
+    `colour` tints the border and the value (None: grey border, black value)."""
+    sub = "<br>".join(html.escape(x) for x in lines)
+    border = f' style="border-left-color:{colour}"' if colour else ""
+    mark = f'<span class="wb-badge" style="background:{colour or "#8c8c8c"}">{html.escape(tag)}</span>' if tag else ""
+    return _markup(name, mark, value, colour or "#222", border, tooltip, sub,
+                   extra_class="" if lines else " wb-short")  # no lines under the value: no room kept for them
+
+
+def _markup(name: str, mark: str, value: str, value_colour: str, border: str, tooltip: str, sub: str,
+            notes: str = "", extra_class: str = "") -> str:
+    """A card's markup: name and its mark (badge or tag), the value sized to fit, the lines, then any notes."""
+    return (f'<div class="wb-card{extra_class}"{border} title="{html.escape(tooltip)}">'
+            f'<div class="wb-name">{html.escape(name)}{mark}</div>'
+            f'<div class="wb-value" style="color:{value_colour};{_value_size(value)}">{html.escape(value)}</div>'
             f'<div class="wb-sub">{sub}</div>{notes}</div>')
+
+
+def fact_card(name: str, value: str, lines: list[str] = (), colour: str | None = None, tooltip: str = "",
+              tag: str | None = None) -> None:
+    """One card of fact_html."""
+    st.markdown(fact_html(name, value, lines, colour, tooltip, tag), unsafe_allow_html=True)
 
 
 def _value_size(text: str) -> str:

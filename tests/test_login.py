@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import login as gate
 from data.auth import audit_rows, auth_engine, set_enabled
+from tests.cards import cards
 from tests.login import PASSWORD, account, demo_password, login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -63,7 +64,7 @@ def test_logged_out_shows_only_the_login_form(demo_url, monkeypatch):
     assert at.button(key="login_submit").label == "登录"
     assert not at.get("page_link") and not at.selectbox  # no menu, no filters
     assert len(at.dataframe) == 1  # the demo accounts: no figure, table or chart of the data
-    assert not at.get("plotly_chart") and not at.metric
+    assert not at.get("plotly_chart") and not cards(at) and not at.metric
     assert "region" not in at.session_state  # the sidebar never ran: no query for data was made
 
 

@@ -1,11 +1,12 @@
 """The cockpit on a projector, in chromium: each meeting-mode section's figures on the first screen at
-1280×720 and 1024×768, the headline cards on the first screen at 1280 in normal mode, nothing spilling at 800."""
+1280×720 and 1024×768, the headline cards on the first screen at 1280 in normal mode, nothing spilling at 800;
+考评's figures whole at 1280×720 and 1024×768, for the city and for a county."""
 
 import pytest
 
 from tests.browser import SHOTS, chromium, wait_rendered
-from tests.fixtures.rollout import FULL
-from tests.login import browser_login
+from tests.fixtures.rollout import FULL, REGIONS_ONLY
+from tests.login import account, browser_login
 
 SECTIONS = {"children": "儿童底数", "network": "三级阵地与队伍", "work": "工作落实",
             "reds": "落后乡镇（红色指标）", "trend": "近 12 个月趋势"}
@@ -78,4 +79,25 @@ def test_nothing_spills_at_800(rollout_dashboard_url, browser):
              const s = svg.getBoundingClientRect(), t = title.getBoundingClientRect();
              return (t.left < s.left - 1 || t.right > s.right + 1) ? [title.textContent] : []; })""")
     assert not cut_titles, cut_titles
+    page.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768)], ids=["1280x720", "1024x768"])
+@pytest.mark.parametrize("who", ["city", "county"])
+def test_scorecard_figures_are_whole_on_a_projector(rollout_url, rollout_dashboard_url, browser, size, who):
+    """Its headline (第一名 '泗水县 94.6 分', a county's rank) and the evidence panel's figures are never cut to
+    '泗水…' at a quarter of a 1024-px screen. The county is the regions-only one: its figures are 无数据."""
+    width, height = size
+    username = "demo-city" if who == "city" else account("county", REGIONS_ONLY, db_url=rollout_url)
+    page = browser_login(browser.new_page(viewport={"width": width, "height": height}), rollout_dashboard_url,
+                         username)
+    page.goto(f"{rollout_dashboard_url}/scorecard?month=2026-11")
+    wait_rendered(page)
+    page.screenshot(path=str(SHOTS / f"scorecard_{who}_{width}x{height}.png"))
+    values = page.eval_on_selector_all(".wb-card .wb-value", "els => els.map(e => e.innerText)")
+    assert len(values) >= 7, values  # four headline cards, then 分子, 分母, the rate and the score
+    cut = page.eval_on_selector_all(
+        ".wb-card .wb-name, .wb-card .wb-value",
+        "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+    assert not cut, cut
     page.close()

@@ -14,6 +14,7 @@ from queries import catalog, compare, fmt, geo, reporting, scorecard, topics_chi
     topics_training, topics_visits, weekly
 from queries.engine import OutOfScope, Scope, indicator_frame_for, indicators
 from queries.registry import by_key
+from tests.cards import cards
 from tests.fixtures import tiny
 from tests.fixtures.direct import load_direct
 
@@ -399,12 +400,12 @@ def test_a_county_login_is_compared_with_its_city_on_the_pages(demo_url, monkeyp
 
     card = scorecard.scorecard(demo, county, MONTH, scorecard.load_rubric(), SISHUI)
     at = _open(demo_url, monkeypatch, "scorecard", "none")
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["全市排名"] == f"全市第 {card.at[SISHUI, 'rank']} / 11 名"
+    metrics = cards(at)
+    assert metrics["全市排名"] == f"第 {card.at[SISHUI, 'rank']} / 11 名"
     grid = at.dataframe[0].value
     assert grid["县（市、区）"].tolist() == ["济宁市（全市）", "泗水县"]
     assert grid["排名"].tolist() == ["—", f"{card.at[SISHUI, 'rank']} / 11"]
 
     at = _open(demo_url, monkeypatch, "cockpit", "none")
-    cards = " ".join(m.value for m in at.markdown)
-    assert f"全市 {fmt.percent(city['visit_completion'])}" in cards and "/ 11 名" in cards
+    shown = " ".join(m.value for m in at.markdown)
+    assert f"全市 {fmt.percent(city['visit_completion'])}" in shown and "/ 11 名" in shown

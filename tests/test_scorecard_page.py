@@ -9,6 +9,7 @@ from data.db import get_engine
 from queries import fmt
 from queries.engine import Scope
 from queries.scorecard import load_rubric, scorecard
+from tests.cards import cards, tags
 from tests.login import login
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -37,7 +38,7 @@ def test_scorecard_page_shows_the_queries_figures(demo_url, monkeypatch):
     at = open_page(demo_url, monkeypatch)
     card = expected_card(demo_url, at.session_state["region"])
     counties = card[card["level"] == "county"]
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = cards(at)
     best, worst = counties.iloc[0], counties.iloc[-1]
     assert metrics["第一名"] == f"{best['region_name']} {best['total']:.1f} 分"
     assert metrics["最后一名"] == f"{worst['region_name']} {worst['total']:.1f} 分"
@@ -46,6 +47,9 @@ def test_scorecard_page_shows_the_queries_figures(demo_url, monkeypatch):
     assert metrics["分子"] == fmt.count(worst[f"num_{key}"])
     assert metrics["分母"] == fmt.count(worst[f"den_{key}"])
     assert any(fmt.percent(worst[key], 2) == v for v in metrics.values())
+    crit = load_rubric().criteria[0]
+    assert metrics["得分"] == f"{worst[f'pts_{key}']:.2f} / {crit.weight:g}"
+    assert tags(at)["得分"] == {"green": "满分", "yellow": "部分得分", "red": "0 分"}[worst[f"grade_{key}"]]
     grid = at.dataframe[0].value
     assert len(grid) == len(counties) + 1  # the city's reference row first
     city = card[card["level"] == "city"].iloc[0]
@@ -59,7 +63,7 @@ def test_below_average_filter_and_a_county_only_criterion(demo_url, monkeypatch)
     below = card[(card["level"] == "county") & card["below_city"]]
     assert len(at.dataframe[0].value) == len(below) + 1
     assert any("乡镇（街道）不适用" in i.value for i in at.info)
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = cards(at)
     assert "序时进度" in metrics
 
 

@@ -90,18 +90,18 @@ def _picked(event, grid: pd.DataFrame, rubric, key: str) -> str | None:
 
 
 def _headline(facts: dict) -> None:
-    cols = st.columns(4)
+    # Cards, not st.metric: a metric cuts '梁山县 60.7 分' to '梁山…' in a quarter of a 1280-px screen.
     if "own" in facts:  # only the viewer's own county is shown: its place among the city's, by number
         name, total, place, ranked = facts["own"]
-        cols[0].metric(f"{name}总分", f"{total:.1f} 分")
-        cols[1].metric("全市排名", f"全市第 {place} / {ranked} 名")
-        cols[2].metric(f"全市 {ranked} 个县区平均", f"{facts['mean_total']:.1f} 分")
-        cols[3].metric("低于全市的项目", f"{facts['most_below'][1]} 项")
-        return
-    cols[0].metric("第一名", f"{facts['best'][0]} {facts['best'][1]:.1f} 分")
-    cols[1].metric("最后一名", f"{facts['worst'][0]} {facts['worst'][1]:.1f} 分")
-    cols[2].metric(f"{facts['counties']} 个县区平均", f"{facts['mean_total']:.1f} 分")
-    cols[3].metric("低于全市的项目最多", f"{facts['most_below'][0]} {facts['most_below'][1]} 项")
+        cards = [(f"{name}总分", f"{total:.1f} 分"), ("全市排名", f"第 {place} / {ranked} 名"),
+                 (f"全市 {ranked} 个县区平均", f"{facts['mean_total']:.1f} 分"),
+                 ("低于全市的项目", f"{facts['most_below'][1]} 项")]
+    else:
+        cards = [("第一名", f"{facts['best'][0]} {facts['best'][1]:.1f} 分"),
+                 ("最后一名", f"{facts['worst'][0]} {facts['worst'][1]:.1f} 分"),
+                 (f"{facts['counties']} 个县区平均", f"{facts['mean_total']:.1f} 分"),
+                 ("低于全市的项目最多", f"{facts['most_below'][0]} {facts['most_below'][1]} 项")]
+    widgets.card_grid([widgets.fact_html(name, value) for name, value in cards])
 
 
 def _warnings(counties: pd.DataFrame, rubric, month: str) -> None:
@@ -187,17 +187,18 @@ def _evidence(card: pd.DataFrame, row: pd.Series, rubric, month: str, scope) -> 
     ind = reg[key]
     money = ind.numerator == "fund_spent_ytd"
     exact = fmt.yuan if money else fmt.count
-    cols = st.columns(5)
-    cols[0].metric("分子", exact(row[f"num_{key}"]), help=scorecard.measure_label(ind.numerator))
-    cols[1].metric("分母", exact(row[f"den_{key}"]), help=scorecard.measure_label(ind.denominator))
-    cols[2].metric(ind.name, fmt.percent(row[key], 2))
+    cards = [widgets.fact_html("分子", exact(row[f"num_{key}"]), tooltip=scorecard.measure_label(ind.numerator)),
+             widgets.fact_html("分母", exact(row[f"den_{key}"]), tooltip=scorecard.measure_label(ind.denominator)),
+             widgets.fact_html(ind.name, fmt.percent(row[key], 2))]
     if crit.rule == "vs_time_progress":
-        cols[3].metric("序时进度", fmt.percent(row["time_progress"], 2))
+        cards.append(widgets.fact_html("序时进度", fmt.percent(row["time_progress"], 2)))
     if is_city:
-        cols[4].metric("得分", "不计分", help="全市整体数值只作参照")
+        cards.append(widgets.fact_html("得分", "不计分", ["全市整体数值只作参照"]))
     else:
-        cols[4].metric("得分", f"{row[f'pts_{key}']:.2f} / {crit.weight:g}", GRADE_TEXT[_grade(row, key)],
-                       delta_color="off", delta_arrow="off")
+        grade = _grade(row, key)
+        cards.append(widgets.fact_html("得分", f"{row[f'pts_{key}']:.2f} / {crit.weight:g}",
+                                       colour=fmt.STATE_COLOURS[grade], tag=GRADE_TEXT[grade]))
+    widgets.card_grid(cards)
     st.caption(f"分子 = {scorecard.measure_label(ind.numerator)}；分母 = {scorecard.measure_label(ind.denominator)}。"
                f"计分：{crit.describe()}。口径：{ind.definition}")
     if is_city:

@@ -1,6 +1,5 @@
 """周调度: one ISO week — visits vs last week and the month's pace, assessments due, vacancies, silences, colours."""
 
-import html
 
 import pandas as pd
 import streamlit as st
@@ -62,13 +61,7 @@ def render() -> None:
 
 
 def _card(name: str, value: str, lines: list[str], state: str | None = None, tooltip: str = "") -> None:
-    colour = fmt.STATUS_COLOURS[state]
-    sub = "<br>".join(html.escape(x) for x in lines)
-    st.markdown(
-        f'<div class="wb-card" style="border-left-color:{colour}" title="{html.escape(tooltip)}">'
-        f'<div class="wb-name">{html.escape(name)}</div>'
-        f'<div class="wb-value" style="color:{colour if state else "#222"}">{html.escape(value)}</div>'
-        f'<div class="wb-sub">{sub}</div></div>', unsafe_allow_html=True)
+    widgets.fact_card(name, value, lines, fmt.STATUS_COLOURS[state] if state else None, tooltip)
 
 
 def _headline(h: dict, wk: Week) -> None:
