@@ -42,7 +42,7 @@ META_FIRST, META_LAST, META_LAST_DAY = "kept_first_month", "kept_last_month", "d
 META_SUNDAYS = "kept_sundays"  # first..last Sunday kept (ISO dates), or "" for none
 # The kept tables' shape: the engine reads them only when a database says this one (older ones are computed
 # from the rows until `python -m data.kept_cli` rebuilds them). Raise it whenever a kept table changes.
-META_LAYOUT, LAYOUT = "kept_layout", "4"
+META_LAYOUT, LAYOUT = "kept_layout", "5"
 # The data version the kept measures were computed for: the engine reads them only while it is the current
 # one, so a writer that changes rows (and the version) without refreshing them is never read stale.
 META_VERSION = "kept_data_version"
@@ -352,6 +352,51 @@ def funds_month(money: Money, tree: Tree, day: date, _conn) -> np.ndarray:
     return tree.roll_up(np.column_stack(cols))
 
 
+# The tables kept_rows counts (every data table but the visits, which kept_visits counts by the day), and the
+# column that places each one's rows in a region; the trainings are placed by their attendee's posts.
+ROW_PLACES = {"region": "code", "child": "village_code", "worker_post": "region_code", "station": "region_code",
+              "training": None, "budget": "county_code", "spending": "county_code"}
+
+
+def held_rows(conn, tree: Tree) -> dict[str, np.ndarray]:
+    """Per table of ROW_PLACES, per region (the tree's order): the rows it holds under the region, itself
+    included, placed as queries/sql/freshness.sql places them. A training counts once for every region where
+    its attendee holds or held a post (one person with posts in three villages of a township: once there)."""
+    n = len(tree.codes)
+    out = {}
+    for name, column in ROW_PLACES.items():
+        table = schema.metadata.tables[name]
+        if column is None:
+            continue
+        found = conn.execute(select(table.c[column], func.count()).group_by(table.c[column])).all()
+        base = np.zeros(n, dtype=np.int64)
+        if found:
+            pos = tree.positions([r[0] for r in found])
+            counts = np.array([r[1] for r in found], dtype=np.int64)
+            np.add.at(base, pos[pos >= 0], counts[pos >= 0])
+        out[name] = tree.roll_up(base[:, None])[:, 0]
+    wp, tr = schema.worker_post.c, schema.training.c
+    posts = pd.DataFrame(conn.execute(select(wp.person_hash, wp.region_code).distinct()).all(),
+                         columns=["person", "code"])
+    per_person = pd.DataFrame(conn.execute(select(tr.person_hash, func.count()).group_by(tr.person_hash)).all(),
+                              columns=["person", "trainings"])
+    posts["desc"] = tree.positions(posts["code"]) if len(posts) else []
+    pairs = posts[posts["desc"] >= 0].merge(pd.DataFrame({"desc": tree.desc, "anc": tree.anc}), on="desc")
+    pairs = pairs[["anc", "person"]].drop_duplicates().merge(per_person, on="person")
+    out["training"] = np.bincount(pairs["anc"].to_numpy(dtype=np.int64), minlength=n,
+                                  weights=pairs["trainings"].to_numpy(dtype=np.int64)).astype(np.int64)
+    return {name: out[name] for name in ROW_PLACES}
+
+
+def _write_rows(conn, tree: Tree) -> int:
+    """kept_rows anew: every kept region's counts (a table with none under a region has no row: 0)."""
+    conn.execute(delete(schema.kept_rows))
+    held = held_rows(conn, tree)
+    rows = [(str(tree.codes[i]), name, int(counts[i])) for name, counts in held.items() for i in tree.kept
+            if counts[i]]
+    return write_rows(conn, schema.kept_rows, ["region_code", "table_name", "held"], rows)
+
+
 FAMILY_SOURCES = {
     "children": (Children, children_month),
     "visits": (Children, visits_month),
@@ -419,11 +464,13 @@ def refresh(conn, tables=None, months_touched: set[int] | None = None) -> dict:
             elif new_days:
                 plan[family] = new_days
         dropped = sorted(kept_before - set(everything))
-        for table in schema.KEPT_TABLES.values():
+        for table in (schema.KEPT_TABLES[f] for f in measures.FAMILIES):
             for chunk in range(0, len(dropped), 200):
                 conn.execute(delete(table).where(table.c.day.in_(dropped[chunk:chunk + 200])))
     sources: dict = {}
     written = {}
+    if old_first is None or old_last is None or tables & set(ROW_PLACES):
+        written["rows"] = _write_rows(conn, tree)
     for family, days in plan.items():
         if not days:
             continue

@@ -74,7 +74,9 @@ def freshness(conn, scope: Scope) -> pd.DataFrame:
     what another county holds.
     """
     params = scope_params(conn, scope, None)
-    frame = scoped(conn, "freshness", {**params, "visit_rows": _visit_rows(conn, params)})
+    visit_rows, roots_kept = _visit_rows(conn, params)
+    one_root = roots_kept and len(set(params["scope"])) == 1  # see freshness.sql: trainings add up per root only
+    frame = scoped(conn, "freshness", {**params, "visit_rows": visit_rows, "kept": int(one_root)})
     frame["table_name"] = frame["table_name"].map(lambda name: TABLE_LABELS.get(name, name))
     frame["current_rows"] = pd.to_numeric(frame["current_rows"]).astype(int)
     # pd.isna first: a PostgreSQL timestamp column turns a missing import into NaT, which fmt cannot format.
@@ -82,9 +84,10 @@ def freshness(conn, scope: Scope) -> pd.DataFrame:
     return frame
 
 
-def _visit_rows(conn, params: dict) -> int:
-    """The visits held inside the scope: from the kept measures when they cover the scope's roots (a
-    province's visits counted child by child took over a second), else counted from the rows."""
+def _visit_rows(conn, params: dict) -> tuple[int, bool]:
+    """The visits held inside the scope, and whether the kept measures (current, of this data version) cover
+    the scope's roots: then the visits come from them (a province's visits counted child by child took over a
+    second), else they are counted from the rows."""
     state = kept_state(conn)
     if state is not None:
         days = [Month(i // 12, i % 12 + 1).end for i in range(state.first, state.last + 1)]
@@ -92,8 +95,8 @@ def _visit_rows(conn, params: dict) -> int:
             **params, "days": days, "kept_from": Month(state.first // 12, state.first % 12 + 1).start,
             "kept_levels": list(kept.KEPT_LEVELS)}).iloc[0]
         if int(row["roots_kept"]) == len(set(params["scope"])) and int(row["roots_nested"]) == 0:
-            return int(row["current_rows"])
-    return int(scoped(conn, "freshness_visits", params).iloc[0]["current_rows"])
+            return int(row["current_rows"]), True
+    return int(scoped(conn, "freshness_visits", params).iloc[0]["current_rows"]), False
 
 
 def data_version(conn) -> str:

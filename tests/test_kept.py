@@ -475,3 +475,68 @@ def test_the_last_visit_of_a_ledger_that_stopped_before_the_kept_months(loaded):
             assert last_visit(conn, E.Scope.everything(), tiny.A) == kept_answer
             assert last_visit(conn, E.Scope((tiny.Z,)), tiny.C) == date(2021, 12, 15)
     assert kept_answer is not None and kept_answer.year == 2024
+
+
+def freshness_both(conn, scope, used: list):
+    """(as catalog.freshness answers, counted from the rows only) for one scope; `used` gets the :kept it bound."""
+    from queries import catalog
+
+    def spy(c, name, params, *rest):
+        if name == "freshness":
+            used.append(params["kept"])
+        return real(c, name, params, *rest)
+
+    real = catalog.scoped
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(catalog, "scoped", spy)
+        E._memo(conn).clear()
+        answered = catalog.freshness(conn, scope)
+        E._memo(conn).clear()
+        patch.setattr(catalog, "kept_state", lambda _conn: None)
+        from_rows = catalog.freshness(conn, scope)
+    E._memo(conn).clear()
+    return answered, from_rows
+
+
+def test_the_row_counts_from_kept_rows_equal_the_rows_for_every_kept_root(loaded):
+    """By hand for township A1 (甲一镇: itself and villages A1a, A1b, A1c): 4 regions, children c01–c08, c13, c14
+    (10), posts P1 ×2, P2, P6 (4), its workstation and two homes (3), trainings of P1, P2 and P6 (3: P1 once,
+    although two posts); then every kept region alike, after a reload and a replace-by-key that moves a child
+    and ends a post; several roots are counted from the rows."""
+    engine, url, folder = loaded
+
+    def check():
+        with engine.connect() as conn:
+            roots = [r for (r,) in conn.execute(text(
+                "SELECT code FROM region WHERE level IN ('city', 'county', 'township') ORDER BY code"))]
+            assert len(roots) >= 6
+            for root in roots:
+                used = []
+                answered, from_rows = freshness_both(conn, E.Scope((root,)), used)
+                assert used == [1, 0], root  # the first from kept_rows, the second from the rows
+                pd.testing.assert_frame_equal(answered, from_rows, obj=root)
+            answered, from_rows = freshness_both(conn, E.Scope.everything(), [])
+            pd.testing.assert_frame_equal(answered, from_rows, obj="everything")
+
+    check()
+    with engine.connect() as conn:
+        E._memo(conn).clear()
+        from queries.catalog import freshness
+        a1 = freshness(conn, E.Scope((tiny.A1,))).set_index("table_name")["current_rows"]
+    assert a1[["区划", "儿童", "工作人员", "阵地", "培训"]].tolist() == [4, 10, 4, 3, 3]
+    assert load_files([tiny.write_workbook(folder, "again.xlsx")], engine).ok
+    check()
+    children = [list(r) for r in tiny.CHILDREN]
+    children[4][2] = tiny.B1a  # c05 moves from A1b to county B
+    workers = [list(r) for r in tiny.WORKERS]
+    workers[3][2] = tiny.B1a  # P3 also holds a post in B1a now: P3's training counts there too
+    result = load_files([book(folder, "changed.xlsx", {"儿童": children, "工作人员": workers})], engine)
+    assert result.ok, [str(p) for p in result.errors]
+    assert kept_is_exact(url)
+    check()
+    with engine.connect() as conn:
+        E._memo(conn).clear()
+        b1 = freshness(conn, E.Scope((tiny.B1,))).set_index("table_name")["current_rows"]
+        a1 = freshness(conn, E.Scope((tiny.A1,))).set_index("table_name")["current_rows"]
+    assert a1["儿童"] == 9 and b1["儿童"] == 3  # c11, c12 and c05
+    assert b1["培训"] == 3  # P4, P5 and now P3
