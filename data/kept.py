@@ -365,9 +365,9 @@ def held_rows(conn, tree: Tree) -> dict[str, np.ndarray]:
     n = len(tree.codes)
     out = {}
     for name, column in ROW_PLACES.items():
-        table = schema.metadata.tables[name]
         if column is None:
             continue
+        table = schema.metadata.tables[name]
         found = conn.execute(select(table.c[column], func.count()).group_by(table.c[column])).all()
         base = np.zeros(n, dtype=np.int64)
         if found:

@@ -40,14 +40,12 @@ def unvisited_by_village(conn, scope: Scope, month: str, region: str | None = No
     return frame
 
 
-def visit_summary(conn, scope: Scope, month: str, level: str, region: str | None = None,
-                  unvisited: pd.DataFrame | None = None) -> dict:
+def visit_summary(conn, scope: Scope, month: str, level: str, region: str | None = None) -> dict:
     """For the headline: children on the roll who missed the required visits this month (the engine's
-    children_total − children_visited) and how many villages they live in (`unvisited`: the caller's
-    unvisited_by_village of the same arguments, so the page does not ask for the list twice)."""
+    children_total − children_visited) and how many villages they live in."""
     row = region_row(indicators(conn, month, level, region, scope=scope, with_measures=True), region)
     missed = 0 if row is None else int(row["children_total"] - row["children_visited"])
-    villages = unvisited_by_village(conn, scope, month, region) if unvisited is None else unvisited
+    villages = unvisited_by_village(conn, scope, month, region)
     return {"children_unvisited": missed, "villages": int(len(villages))}
 
 
@@ -84,8 +82,7 @@ def page(conn, scope: Scope, month: str, region: str | None) -> dict:
     own = visit_monthly(conn, scope, month, level, region)
     own = own[own["region_code"] == region] if region in set(own["region_code"]) else own
     flagged = None if out["early"] else visit_warnings(conn, scope, month, region)
-    unvisited = unvisited_by_village(conn, scope, month, region)
-    return {**out, "own": own, "summary": visit_summary(conn, scope, month, level, region, unvisited),
-            "unvisited": unvisited,
+    return {**out, "own": own, "summary": visit_summary(conn, scope, month, level, region),
+            "unvisited": unvisited_by_village(conn, scope, month, region),
             "towns": indicators(conn, month, "township", region, scope=scope),
             "grid": visit_monthly(conn, scope, month, level_below(level), region), "flagged": flagged}
