@@ -22,6 +22,7 @@ EMPTY_COLOUR = "#d9d9d9"  # a bar or heat-map cell of the topic pages with nothi
 # Heat-map cells carry their state as a number; this is the order, each mapped to its STATE_COLOURS entry.
 HEAT_STATES = (judge.RED, judge.YELLOW, judge.GREEN, judge.ANOMALY, judge.EARLY)
 MAX_MONTH_TICKS = 12  # more month labels than this run together on a half-width chart
+NARROW_MONTH_TICKS = 4  # on a chart in two fifths of the page: six touch at 1024 px
 PERCENT_CAP = 120  # a percent bar is drawn no longer than this (only an impossible rate gets there)
 WRAP_TITLE = 14  # characters: a longer chart title puts its unit and date on a second line
 
@@ -196,31 +197,38 @@ def reference(ind: Indicator, row: dict | None = None) -> tuple[float, str] | No
 
 # ---- month axes and topic charts -----------------------------------------------------------------
 
-def month_ticks(months) -> list[str]:
-    """The months that get a label: all of them up to a year, else every 2nd/3rd month, always January."""
+def month_ticks(months, most: int = MAX_MONTH_TICKS, latest: bool = False) -> list[str]:
+    """The months that get a label: all of them up to `most`, else every 2nd/3rd month — counted from January
+    (every January keeps its label), or with `latest` back from the last month, which then always keeps its
+    label (a narrow chart of the latest twelve months, where that month is the one discussed)."""
     months = [str(m) for m in months]
-    step = max(1, math.ceil(len(months) / MAX_MONTH_TICKS))
-    return [m for m in months if (int(m[5:7]) - 1) % step == 0] if step > 1 else months
+    step = max(1, math.ceil(len(months) / most))
+    if step == 1:
+        return months
+    if latest:
+        return months[::-1][::step][::-1]
+    return [m for m in months if (int(m[5:7]) - 1) % step == 0]
 
 
 def month_labels(months) -> list[str]:
-    """'2026-01' → '1月' with the year under it on January and on the first label — unless a January follows
-    within two labels, where the two years would run together ('2025年2026年')."""
+    """'2026-01' → '1月' with the year under it where the year changes (January, when every January has a
+    label) and on the first label — unless a change of year follows within two labels, where the two years
+    would run together ('2025年2026年')."""
     months = [str(m) for m in months]
-    januaries = [i for i, m in enumerate(months) if m[5:7] == "01"]
-    first_gets_year = not januaries or januaries[0] > 2 or januaries[0] == 0
+    changes = [i for i in range(1, len(months)) if months[i][:4] != months[i - 1][:4]]
+    first_gets_year = not changes or changes[0] > 2
     out = []
     for i, m in enumerate(months):
         year, number = m[:4], int(m[5:7])
-        with_year = number == 1 or (i == 0 and first_gets_year)
+        with_year = i in changes or (i == 0 and first_gets_year)
         out.append(f"{number}月<br>{year}年" if with_year else f"{number}月")
     return out
 
 
-def _month_axis(fig: go.Figure, months, **extra) -> None:
+def _month_axis(fig: go.Figure, months, most: int = MAX_MONTH_TICKS, latest: bool = False, **extra) -> None:
     """A category axis of months with Chinese labels, horizontal, thinned so that labels never touch."""
     months = [str(m) for m in months]
-    ticks = month_ticks(months)
+    ticks = month_ticks(months, most, latest)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=months, tickmode="array",
                      tickvals=ticks, ticktext=month_labels(ticks), tickangle=0, **extra)
 
@@ -419,7 +427,8 @@ def rate_trend(frame: pd.DataFrame, ind: Indicator, title: str) -> go.Figure:
     bottom = 0 if fmt.is_null(low) else max(0, (int(low) // 10) * 10 - 10)
     top = 105 if fmt.is_null(high) else max(105, float(high) + 8)
     fig.update_yaxes(ticksuffix="%", range=[bottom, top])
-    _month_axis(fig, months)
+    # Drawn in two fifths of the page (走访): twelve labels touch at 1280 px, six at 1024 px.
+    _month_axis(fig, months, most=NARROW_MONTH_TICKS, latest=True)
     return _layout(fig, title, 380)
 
 

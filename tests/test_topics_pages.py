@@ -237,6 +237,26 @@ def test_month_labels_never_run_two_years_together():
         assert with_year and with_year[0] <= 2, "the year is named near the start"
 
 
+def test_the_narrow_trend_labels_every_third_month_and_always_the_latest():
+    """走访's 12-month trend sits in two fifths of the page: every third month labelled, back from the latest,
+    the year named where it changes even when that month is not January."""
+    from exports.figures import NARROW_MONTH_TICKS, rate_trend
+    from queries.registry import by_key
+
+    ending_in = {"2026-11": ["2026-02", "2026-05", "2026-08", "2026-11"],
+                 "2026-12": ["2026-03", "2026-06", "2026-09", "2026-12"],
+                 "2027-02": ["2026-05", "2026-08", "2026-11", "2027-02"]}
+    for last, expected in ending_in.items():
+        months = [str(Month.parse(last).shift(i - 11)) for i in range(12)]
+        assert ct.month_ticks(months, NARROW_MONTH_TICKS, latest=True) == expected
+    assert ct.month_labels(ending_in["2027-02"]) == ["5月<br>2026年", "8月", "11月", "2月<br>2027年"]
+    ind = by_key()["visit_completion"]
+    frame = pd.DataFrame({"month": [str(Month(2026, 1).shift(i)) for i in range(12)], ind.key: [0.9] * 12})
+    axis = rate_trend(frame, ind, "t").layout.xaxis
+    assert list(axis.tickvals) == ["2026-03", "2026-06", "2026-09", "2026-12"]
+    assert list(axis.ticktext)[0] == "3月<br>2026年"
+
+
 def test_an_impossible_rate_does_not_flatten_the_other_bars():
     fig = ct.hbars(["其他", "基本生活保障金"], [7195.3, 89.4], ["7195.3%", "89.4%"], "t",
                    colours=[fmt.STATE_COLOURS["anomaly"], fmt.STATE_COLOURS["yellow"]], suffix="%",
