@@ -86,7 +86,8 @@ def fact_html(name: str, value: str, lines: list[str] = (), colour: str | None =
     `colour` tints the border and the value (None: grey border, black value)."""
     sub = "<br>".join(html.escape(x) for x in lines)
     border = f' style="border-left-color:{colour}"' if colour else ""
-    mark = f'<span class="wb-badge" style="background:{colour or "#8c8c8c"}">{html.escape(tag)}</span>' if tag else ""
+    mark = (f'<span class="wb-badge" style="background:{colour or fmt.STATUS_COLOURS[None]}">{html.escape(tag)}</span>'
+            if tag else "")
     return _markup(name, mark, value, colour or "#222", border, tooltip, sub,
                    extra_class="" if lines else " wb-short")  # no lines under the value: no room kept for them
 

@@ -1,6 +1,5 @@
 """周调度: one ISO week — visits vs last week and the month's pace, assessments due, vacancies, silences, colours."""
 
-
 import pandas as pd
 import streamlit as st
 
