@@ -83,6 +83,10 @@ visit = Table(
     Column("worker_hash", String(64), nullable=False),
     Column("mode", String(6), nullable=False, default="home"),
     PrimaryKeyConstraint("visited_on", "child_hash", "worker_hash"),
+    # SQLite: the rows live in the key's B-tree instead of a rowid table beside a key index that repeats
+    # both hashes (441 against 563 MB written for 700,000 visits; their write and commit 7.0 → 5.5 s), and a
+    # month's visits are one range of it. A database made before keeps its rowid table.
+    sqlite_with_rowid=False,
 )
 Index("ix_visit_child_date", visit.c.child_hash, visit.c.visited_on)
 
@@ -151,7 +155,8 @@ def _kept_table(family: str) -> Table:
                  Column("region_code", String(12), nullable=False),
                  Column("day", Date, nullable=False),
                  *columns,
-                 PrimaryKeyConstraint("region_code", "day"))
+                 PrimaryKeyConstraint("region_code", "day"),
+                 sqlite_with_rowid=False)  # read by key only: one B-tree probe per region instead of two
 
 
 # The rows each data table but the visits holds under a region of the kept levels, itself included, placed as

@@ -120,7 +120,8 @@ def _check_measures(ind: Indicator, position: int) -> None:
 @lru_cache(maxsize=4)
 def load_registry(path: Path = REGISTRY_PATH) -> tuple[Indicator, ...]:
     """All indicators in report order."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader where installed: 3 ms against 21 ms, paid by every command's start
+    entries = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     indicators = tuple(_validate(e, i + 1) for i, e in enumerate(entries))
     for i, ind in enumerate(indicators):
         _check_measures(ind, i + 1)

@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import os
 import re
 import sys
 
@@ -123,5 +124,16 @@ def main(argv=None) -> int:
     return 0
 
 
+def _exit(code: int) -> None:
+    """End the process once the output is out, skipping the interpreter's teardown of pandas, numpy and
+    pyarrow: 0.2–0.3 s of a one-shot command that takes about 1 s (main has closed its engine already)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        pass
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

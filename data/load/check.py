@@ -12,6 +12,7 @@ from data.load.spec import TABLES, Field, TableSpec, derive, header_index, heade
 from data.vocab import LEVEL_LABELS
 
 _MISSING = object()
+_BLANK = object()  # a parse memo's entry for an empty cell
 ROWS_ENV = "WEIBAO_LOAD_MAX_ROWS"
 DEFAULT_MAX_ROWS = 1_000_000  # data rows per invocation (WEIBAO_LOAD_MAX_ROWS); see data/load/README.md
 
@@ -191,25 +192,18 @@ class Batch:
         parsed, good, width = [], True, len(cells)
         for position, required, blank, secret, parse, cache, field, index in plan:
             raw = cells[position] if position is not None and position < width else None
-            if raw is None or (raw.__class__ is str and not raw.strip()):
+            # The same date, code or ID recurs thousands of times in a visit ledger: parse once. A text cell
+            # (every cell of a CSV) is its own memo key, looked up first, blank ones included.
+            memo = raw if raw.__class__ is str else (raw.__class__, raw)
+            value = cache.get(memo, _MISSING)
+            if value is _MISSING:
+                value = cache[memo] = self._parse_cell(raw, parse, secret)
+            if value is _BLANK:
                 if required:
                     self._problem(number, row_number, field, index, "必填，不能为空", "")
                     good = False
                 parsed.append(blank)
                 continue
-            # The same date, code or ID recurs thousands of times in a visit ledger: parse once.
-            memo = raw if raw.__class__ is str else (raw.__class__, raw)
-            value = cache.get(memo, _MISSING)
-            if value is _MISSING:
-                try:
-                    if raw.__class__ is Formula:  # never evaluated, never stored as its text
-                        raise CellError(NO_RESULT)
-                    value = parse(raw)
-                    if secret:
-                        value = ids.hash_id(value, self.key)
-                except CellError as exc:
-                    value = exc
-                cache[memo] = value
             if value.__class__ is CellError:
                 self._problem(number, row_number, field, index, value.reason,
                               show(raw, secret) if self.listing else None)
@@ -217,6 +211,18 @@ class Batch:
                 value = _MISSING
             parsed.append(value)
         return parsed, good
+
+    def _parse_cell(self, raw, parse, secret):
+        """One cell's value, _BLANK for an empty one, or the CellError it raised."""
+        if raw is None or (raw.__class__ is str and not raw.strip()):
+            return _BLANK
+        try:
+            if raw.__class__ is Formula:  # never evaluated, never stored as its text
+                raise CellError(NO_RESULT)
+            value = parse(raw)
+            return ids.hash_id(value, self.key) if secret else value
+        except CellError as exc:
+            return exc
 
     def _over_limit(self, number: int, row_number: int) -> None:
         self.full = True
