@@ -228,10 +228,26 @@ def _target_codes(conn, params: dict) -> list[str] | None:
     key = ("targets", params.get("level"), tuple(params.get("roots") or ()), tuple(params.get("scope") or ()))
     if key not in memo:
         # At most one code more than can be bound: a city's 6,000 villages are not all read to learn that.
-        capped = f"SELECT code FROM (\n{sql(_targets_file(params))}\n) listed LIMIT :target_cap"
-        codes = _run(conn, capped, {**params, "target_cap": TARGET_LIST_MAX + 1})["code"].astype(str).tolist()
-        memo[key] = codes if len(codes) <= TARGET_LIST_MAX else None
+        capped = _capped_targets(_targets_file(params))
+        found = _run(conn, capped, {**params, "target_cap": TARGET_LIST_MAX + 1})["code"].astype(str).tolist()
+        # Judged on the rows read, not the distinct codes: a list cut at the cap may have lost codes that
+        # duplicates (nested roots) crowded out, so a cut list is walked by the statement instead.
+        memo[key] = list(dict.fromkeys(found)) if len(found) <= TARGET_LIST_MAX else None
     return memo[key]
+
+
+@lru_cache(maxsize=None)
+def _capped_targets(name: str) -> str:
+    """The target statement stopped at :target_cap rows. The villages' DISTINCT goes (the caller de-duplicates),
+    so the walk stops at the cap instead of collecting a city's 6,000 villages first (济南 of the province on
+    PostgreSQL: 17 → 3–7 ms)."""
+    body = sql(name)
+    if name == "targets_villages":
+        body = re.sub(r"^SELECT DISTINCT\b", "SELECT", body, count=1, flags=re.MULTILINE)
+        if "DISTINCT" in body:
+            raise RuntimeError("queries/sql/targets_villages.sql: its DISTINCT is no longer the first SELECT's")
+        return f"{body}\nLIMIT :target_cap"
+    return f"SELECT code FROM (\n{body}\n) listed LIMIT :target_cap"
 
 
 # Per connection (the dashboard opens one per cached call): the top regions and the scope checks already made,

@@ -128,3 +128,27 @@ def test_every_statement_of_the_pages_goes_through_the_scoped_door(tmp_path, mon
     through_door = [body for body, _ in door if not re.search(r"\bFROM meta\b", body)]
     # The door's statements, each executed once (psycopg/sqlite expand IN lists, so compare counts, not text).
     assert len(outside) == len(through_door), [s[:120] for s in outside][:5]
+
+
+@pytest.mark.parametrize("level", ["township", "village"])
+def test_the_targets_bound_as_a_list_and_walked_in_the_statement_give_the_same_rows(tmp_path, monkeypatch, level):
+    # Nested roots (甲县 and its 甲一镇) read 甲一镇's villages twice before the de-duplication: 4 villages come
+    # as 7 rows. A list cut at the cap is walked by the statement, whatever its distinct codes: the codes the
+    # duplicates crowded out of the cut would otherwise be lost.
+    from tests.fixtures.tiny import A1, A1a, A1b, A1c, A2, A2a
+    engine = get_engine(f"sqlite:///{tmp_path / 'tiny.sqlite'}")
+    load_direct(engine)
+    scope = qe.Scope((A, A1))
+    with engine.connect() as conn:
+        listed = qe.measures(conn, MONTH, level, None, scope)
+        assert qe._target_codes(conn, {"level": level, **qe.scope_params(conn, scope, None)}) is not None
+    monkeypatch.setattr(qe, "TARGET_LIST_MAX", 4)
+    with engine.connect() as conn:
+        cut = qe.measures(conn, MONTH, level, None, scope)
+        walked_here = qe._target_codes(conn, {"level": level, **qe.scope_params(conn, scope, None)}) is None
+    monkeypatch.setattr(qe, "TARGET_LIST_MAX", 0)
+    with engine.connect() as conn:
+        walked = qe.measures(conn, MONTH, level, None, scope)
+    assert set(listed.index) == {"township": {A1, A2}, "village": {A1a, A1b, A1c, A2a}}[level]
+    assert walked_here == (level == "village")  # 7 rows > 4 (the townships: 2 + 1 rows, listed)
+    assert listed.equals(cut) and listed.equals(walked)
