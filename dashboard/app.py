@@ -73,12 +73,12 @@ def _prepare(page, user) -> None:
     missing = guard.missing_page()
     if missing is not None:
         asked = f"“/{missing}”" if missing else ""
-        st.warning(f"链接中的页面{asked}不存在，已显示{page.title}。", icon="🔗")
+        st.warning(f"链接中的页面{asked}不存在，已显示{page.title}。", icon=":material/link_off:")
     widgets.page_style(filters.meeting())
     if filters.meeting():
         st.button("退出会议模式", on_click=filters.leave_meeting, key="leave_meeting")
     if meta["demo"]:
-        st.warning(login.DEMO_BANNER, icon="⚠️")
+        st.warning(login.DEMO_BANNER, icon=":material/warning:")
 
 
 def _viewed(page) -> None:
@@ -125,7 +125,7 @@ def main() -> None:
         guard.report(err, "sidebar")
         st.stop()
     if not allowed(page, user.role):
-        st.error(DENIED_PAGE, icon="🚫")
+        st.error(DENIED_PAGE, icon=":material/block:")
         if st.session_state.get("_last_view") != ("denied", page.url_path):  # once, not on every click
             st.session_state["_last_view"] = ("denied", page.url_path)
             login.audit("denied", via="page", region=filters.region(), month=filters.month())

@@ -163,7 +163,7 @@ def sidebar(meta: dict) -> None:
         st.stop()
     st.session_state["_region_names"] = names
     for notice in _read_link(months, names):
-        st.warning(notice, icon="🔗")
+        st.warning(notice, icon=":material/link_off:")
     bar = st.sidebar
     bar.selectbox("统计月份", months, format_func=month_label, key="month",
                   help="月末在册口径；默认最近一个完整月份；标“进行中”的月份还在填报")

@@ -20,7 +20,7 @@ def report(err: BaseException, where: str = "") -> str:
     code = uuid.uuid4().hex[:8]
     # The id ties what the viewer reads to the traceback in the server log.
     log.error("unexpected error %s%s", code, f" on {where}" if where else "", exc_info=err)
-    st.error(ERROR_TEXT.format(code=code), icon="⚠️")
+    st.error(ERROR_TEXT.format(code=code), icon=":material/warning:")
     return code
 
 
@@ -31,7 +31,7 @@ def refused(err: BaseException, **details) -> None:
     """越权访问 (queries.engine.OutOfScope): the Chinese notice and an audit record of what was asked."""
     from dashboard import login  # here: login needs the engine, which this module must not import first
 
-    st.error(DENIED_REGION, icon="🚫")
+    st.error(DENIED_REGION, icon=":material/block:")
     asked = {key: value if isinstance(value, (str, int)) else list(value)
              for key, value in vars(err).items() if isinstance(value, (str, int, tuple, list))}
     login.audit("denied", **details, asked=asked or str(err)[:200])

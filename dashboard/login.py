@@ -302,7 +302,7 @@ def _form(demo: bool, page: str) -> None:
         if notice:
             st.info(notice)
         if demo:
-            st.warning(DEMO_BANNER, icon="⚠️")
+            st.warning(DEMO_BANNER, icon=":material/warning:")
             st.markdown("**演示账号**（仅在演示数据上可用）")
             st.dataframe(pd.DataFrame([{"角色": a.role_label, "用户名": a.username, "密码": a.password,
                                         "说明": a.display_name} for a in DEMO_ACCOUNTS]),

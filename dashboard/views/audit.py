@@ -77,9 +77,9 @@ def render() -> None:
     st.title("审计日志")
     chain = _chain(auth_url())
     if chain.ok:
-        st.success(f"审计链：{chain.message}", icon="🔒")
+        st.success(f"审计链：{chain.message}", icon=":material/verified_user:")
     else:
-        st.error(f"审计链：{chain.message}", icon="⚠️")
+        st.error(f"审计链：{chain.message}", icon=":material/warning:")
     st.caption("每条记录都带有与前一条相连的哈希，改动或删除任何一条都会在这里显示为断裂（最多延迟 1 分钟）；"
                "命令行校验：python -m data.audit verify。本页只读，看板中没有修改或删除记录的途径。")
 

@@ -96,7 +96,7 @@ def _reporting() -> None:
         if unvisited:
             parts.append(f"另有 {unvisited} 个有其他记录但没有走访记录" if silent
                          else f"{unvisited} 个乡镇（街道）有其他记录但没有走访记录")
-        st.warning(f"{when}：" + "；".join(parts) + "。已排在表格最前。", icon="⚠️")
+        st.warning(f"{when}：" + "；".join(parts) + "。已排在表格最前。", icon=":material/warning:")
     else:
         st.success(f"{when}：{len(towns)} 个乡镇（街道）均有走访记录。")
     one_county = filters.region_level(region) == "county"
