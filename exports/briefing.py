@@ -484,7 +484,7 @@ def _early_note(ctx: Context, rubric: Rubric) -> list[tuple]:
         return []
     reg = by_key()
     monthly = "、".join(c.label for c in rubric.criteria if reg[c.key].accrues == "month")
-    text = f"本月尚未结束，得分按{ctx.job.as_of.removesuffix('（本月进行中）')}的数据计算"
+    text = f"本月尚未结束，得分按{ctx.job.as_of.removesuffix(fmt.IN_PROGRESS_NOTE)}的数据计算"
     if monthly:
         text += f"，{monthly}等月内累计的项目得分尚不完整"
     return [("p", [(text + "，名次仅供参考。", "body")])]

@@ -25,19 +25,26 @@ MAX_MONTH_TICKS = 12  # more month labels than this run together on a half-width
 NARROW_MONTH_TICKS = 4  # on a chart in two fifths of the page: six touch at 1024 px
 PERCENT_CAP = 120  # a percent bar is drawn no longer than this (only an impossible rate gets there)
 WRAP_TITLE = 14  # characters: a longer chart title puts its unit and date on a second line
+IN_PROGRESS = fmt.IN_PROGRESS_NOTE  # how fmt.as_of ends for the month in progress
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380, top: int = 60, wrap: bool = True) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 380, top: int = 60, wrap: bool = True,
+            narrow: bool = False) -> go.Figure:
     """The house style; a long title is broken before its '（unit，截至 …）' so that a half-width chart (or a
-    narrow screen) does not cut it off (top: the margin above the plot for a one-line title)."""
+    narrow screen) does not cut it off (top: the margin above the plot for a one-line title). On a `narrow`
+    chart (two fifths of the page) the month in progress's note takes a third line: '（%，截至 12 月 4 日（本月
+    进行中））' is wider than the chart at 1024 px."""
     fig.update_layout(title=dict(text=title, font=dict(size=18)), font=FONT, height=height,
                       margin=dict(l=10, r=10, t=top, b=10), plot_bgcolor="white",
                       legend=dict(orientation="h", y=-0.15))
     cut = re.search(r"（[^（），]+，截至", title)
     if wrap and cut and len(title) > WRAP_TITLE:
         head, tail = title[:cut.start()], title[cut.start():]
+        extra = 0
+        if narrow and tail.endswith(IN_PROGRESS + "）"):
+            tail, extra = tail[:-len(IN_PROGRESS) - 1] + "，<br>" + IN_PROGRESS[1:-1] + "）", 18
         fig.update_layout(title=dict(text=f"{head}<br><span style='font-size:14px;color:#555'>{tail}</span>"),
-                          margin=dict(t=top + 22))
+                          margin=dict(t=top + 22 + extra))
     # Numbers on axes as officials write them: '12,000', never '12k'.
     fig.update_xaxes(showgrid=False, exponentformat="none", separatethousands=True)
     fig.update_yaxes(gridcolor="#eee", exponentformat="none", separatethousands=True)
@@ -429,7 +436,7 @@ def rate_trend(frame: pd.DataFrame, ind: Indicator, title: str) -> go.Figure:
     fig.update_yaxes(ticksuffix="%", range=[bottom, top])
     # Drawn in two fifths of the page (走访): twelve labels touch at 1280 px, six at 1024 px.
     _month_axis(fig, months, most=NARROW_MONTH_TICKS, latest=True)
-    return _layout(fig, title, 380)
+    return _layout(fig, title, 380, narrow=True)
 
 
 def month_bars(frame: pd.DataFrame, column: str, name: str, unit: str, title: str, colour: str = BLUE) -> go.Figure:

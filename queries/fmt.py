@@ -117,12 +117,15 @@ def month_text(month: str) -> str:
     return f"{m.year}年{m.month}月"
 
 
+IN_PROGRESS_NOTE = "（本月进行中）"  # how as_of marks the month in progress
+
+
 def as_of(month: str) -> str:
     """'截至 2026年11月末', or for the month in progress '截至 12 月 1 日（本月进行中）'."""
     m = Month.parse(month)
     if m.in_progress():
         day = today()
-        return f"截至 {day.month} 月 {day.day} 日（本月进行中）"
+        return f"截至 {day.month} 月 {day.day} 日{IN_PROGRESS_NOTE}"
     return f"截至 {m.year}年{m.month}月末"
 
 

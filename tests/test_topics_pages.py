@@ -257,6 +257,23 @@ def test_the_narrow_trend_labels_every_third_month_and_always_the_latest():
     assert list(axis.ticktext)[0] == "3月<br>2026年"
 
 
+def test_the_narrow_trend_puts_the_month_in_progress_note_on_a_line_of_its_own(suite_today):
+    """In two fifths of the page at 1024 px, '（%，截至 12 月 1 日（本月进行中））' on one line ran off the chart's
+    edge: the note goes on a third line (and the plot down by a line); a whole month's title keeps two."""
+    from exports.figures import rate_trend
+
+    ind = by_key()["visit_completion"]
+    ending = {"2026-11": "（%，截至 2026年11月末）", "2026-12": f"（%，截至 12 月 {suite_today.day} 日，<br>本月进行中）"}
+    margins = {}
+    for last, tail in ending.items():
+        frame = pd.DataFrame({"month": [str(Month.parse(last).shift(i - 11)) for i in range(12)], ind.key: [0.9] * 12})
+        layout = rate_trend(frame, ind, fmt.chart_title("近 12 个月走访完成率", "%", last)).layout
+        head, _, sub = layout.title.text.partition("<br>")
+        assert head == "近 12 个月走访完成率" and sub == f"<span style='font-size:14px;color:#555'>{tail}</span>"
+        margins[last] = layout.margin.t
+    assert margins["2026-12"] == margins["2026-11"] + 18
+
+
 def test_an_impossible_rate_does_not_flatten_the_other_bars():
     fig = ct.hbars(["其他", "基本生活保障金"], [7195.3, 89.4], ["7195.3%", "89.4%"], "t",
                    colours=[fmt.STATE_COLOURS["anomaly"], fmt.STATE_COLOURS["yellow"]], suffix="%",
