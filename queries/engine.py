@@ -618,20 +618,25 @@ def measures_over(conn, periods: list[Period], level: str, region: str | None, s
 
 def _measures_over(conn, periods, level, region, scope, visit_rule, families) -> pd.DataFrame:
     base = {"level": level, **visit_rule.params(), **scope_params(conn, scope, region)}
-    # Villages keep only the month's visit counts (data/kept.py): their measures are read from the rows.
+    # Villages keep only the month's visit counts (data/kept.py): their other measures are read from the rows,
+    # and their visits too where the kept counts do not answer every period (a week's end, a rule beyond them).
     state = kept_state(conn) if level != "village" else None
+    village_visits = level == "village" and "visits" in families and _village_visits_kept(conn, periods, visit_rule)
+    from_rows = tuple(f for f in families if not (village_visits and f == "visits"))
     use = [keeps(state, p, visit_rule) for p in periods]
     frames = []
     for answered in (True, False):
         ids = [i for i, u in enumerate(use) if u == answered]
         if ids:
-            frames.append(_measures_pass(conn, [periods[i] for i in ids], ids, base, families, visit_rule,
+            frames.append(_measures_pass(conn, [periods[i] for i in ids], ids, base, from_rows, visit_rule,
                                          state if answered else None))
     if use and all(use):
         frame = frames[0]  # numeric already, every column in place (_kept_pass)
     else:
         columns = ["region_name", *(m for f in families for m in measure_names(f))]
         frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+        if village_visits:
+            frame = frame.join(_village_visit_measures(conn, periods, region, scope, visit_rule), how="left")
         frame = frame.reindex(columns=columns)
         sums = columns[1:]
         frame[sums] = frame[sums].apply(pd.to_numeric, errors="coerce").fillna(0)
@@ -639,6 +644,22 @@ def _measures_over(conn, periods, level, region, scope, visit_rule, families) ->
     frame["months_elapsed"] = [periods[i].months_elapsed for i in period_ids]
     frame["months_in_year"] = 12
     return frame.sort_index()
+
+
+def _village_visits_kept(conn, periods: list[Period], visit_rule: VisitRule) -> bool:
+    """Whether the villages' kept month-end visit counts answer every period under this rule (keeps())."""
+    state = visits_kept(conn, periods, "village")
+    return state is not None and all(keeps(state, p, visit_rule) for p in periods)
+
+
+def _village_visit_measures(conn, periods: list[Period], region: str | None, scope: Scope,
+                            visit_rule: VisitRule) -> pd.DataFrame:
+    """The visit family's shown measures per (period_id, village) from the kept village rows: what visits.sql
+    gives from the visit rows (6,161 villages of 济南 of the province: 0.6–0.7 s from the rows)."""
+    parts = visit_parts(conn, periods, "village", region, scope)
+    short = visit_shortfall(parts, visit_rule)
+    return pd.DataFrame({"children_visited": short["children_on_roll"] - short["children_lacking"],
+                         "visits_logged": parts["visits_logged"]}, index=parts.index)
 
 
 def measures(conn, when: Month | Period | str, level: str, region: str | None, scope: Scope,

@@ -16,7 +16,8 @@ from queries.registry import RegistryError, load_registry
 from tests.fixtures import tiny
 from tests.fixtures.faults import fingerprint, kept_is_exact
 
-LEVELS = ("city", "county", "township")
+# Villages: their visits from the kept month-end village rows, the other families from the rows.
+LEVELS = ("city", "county", "township", "village")
 RED2 = E.VisitRule({"red": 2, "orange": 1, "yellow": 1, "green": 1, "unassessed": 1})
 LENIENT = E.VisitRule({"red": 1, "orange": 0, "yellow": 0, "green": 0, "unassessed": 0})
 BEYOND = E.VisitRule({"red": measures.MAX_VISITS_KEPT + 1, "orange": 1, "yellow": 1, "green": 1, "unassessed": 1})
