@@ -25,7 +25,6 @@ MAX_MONTH_TICKS = 12  # more month labels than this run together on a half-width
 NARROW_MONTH_TICKS = 4  # on a chart in two fifths of the page: six touch at 1024 px
 PERCENT_CAP = 120  # a percent bar is drawn no longer than this (only an impossible rate gets there)
 WRAP_TITLE = 14  # characters: a longer chart title puts its unit and date on a second line
-IN_PROGRESS = fmt.IN_PROGRESS_NOTE  # how fmt.as_of ends for the month in progress
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380, top: int = 60, wrap: bool = True,
@@ -41,8 +40,8 @@ def _layout(fig: go.Figure, title: str, height: int = 380, top: int = 60, wrap: 
     if wrap and cut and len(title) > WRAP_TITLE:
         head, tail = title[:cut.start()], title[cut.start():]
         extra = 0
-        if narrow and tail.endswith(IN_PROGRESS + "）"):
-            tail, extra = tail[:-len(IN_PROGRESS) - 1] + "，<br>" + IN_PROGRESS[1:-1] + "）", 18
+        if narrow and tail.endswith(fmt.IN_PROGRESS_NOTE + "）"):
+            tail, extra = tail.removesuffix(fmt.IN_PROGRESS_NOTE + "）") + f"，<br>{fmt.IN_PROGRESS_WORDS}）", 18
         fig.update_layout(title=dict(text=f"{head}<br><span style='font-size:14px;color:#555'>{tail}</span>"),
                           margin=dict(t=top + 22 + extra))
     # Numbers on axes as officials write them: '12,000', never '12k'.

@@ -117,7 +117,8 @@ def month_text(month: str) -> str:
     return f"{m.year}年{m.month}月"
 
 
-IN_PROGRESS_NOTE = "（本月进行中）"  # how as_of marks the month in progress
+IN_PROGRESS_WORDS = "本月进行中"
+IN_PROGRESS_NOTE = f"（{IN_PROGRESS_WORDS}）"  # how as_of marks the month in progress
 
 
 def as_of(month: str) -> str:

@@ -7,12 +7,15 @@ WITH unit AS MATERIALIZED (
   JOIN region_closure c ON c.ancestor = t.code
   JOIN region u ON u.code = c.descendant
 ),
+unit_code AS MATERIALIZED (
+  SELECT DISTINCT code FROM unit
+),
 unit_station AS (
   SELECT ps.period_id, st.region_code,
     SUM(CASE WHEN st.kind = 'centre' THEN 1 ELSE 0 END) AS centre,
     SUM(CASE WHEN st.kind = 'workstation' THEN 1 ELSE 0 END) AS workstation,
     SUM(CASE WHEN st.kind = 'home' THEN 1 ELSE 0 END) AS home
-  FROM (SELECT DISTINCT code FROM unit) x
+  FROM unit_code x
   JOIN station st ON st.region_code = x.code
   JOIN period ps ON st.built_on <= ps.month_end AND (st.closed_on IS NULL OR st.closed_on > ps.month_end)
   GROUP BY ps.period_id, st.region_code
@@ -21,7 +24,7 @@ unit_post AS (
   SELECT pw.period_id, wp.region_code,
     SUM(CASE WHEN wp.post = 'supervisor' THEN 1 ELSE 0 END) AS supervisor,
     SUM(CASE WHEN wp.post = 'director' THEN 1 ELSE 0 END) AS director
-  FROM (SELECT DISTINCT code FROM unit) x
+  FROM unit_code x
   JOIN worker_post wp ON wp.region_code = x.code
   JOIN period pw ON wp.started_on <= pw.month_end AND (wp.ended_on IS NULL OR wp.ended_on > pw.month_end)
   GROUP BY pw.period_id, wp.region_code
